@@ -1,0 +1,79 @@
+"""Sources → one RDF dataset: a named graph per municipality plus the shared vocabularies.
+
+Pure functions: they read the source folders and return graphs; writing dist/ is ``kg.export``'s job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from rdflib import Dataset, Graph, URIRef
+
+from kg.errors import SourceError
+from kg.measures import measures_graph
+from kg.namespace import VOCAB_GRAPH, bind_prefixes
+from kg.sources import MEASURES_FILE, DatasetSettings, parse_turtle, read_settings, turtle_files
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+VOCABULARIES = REPOSITORY / "ontology" / "vocabularies.ttl"
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def municipality_graph(settings: DatasetSettings, progress: Progress = _quiet) -> Graph:
+    """All triples of one municipality folder: its Turtle files, then its measures table."""
+    graph = Graph()
+    bind_prefixes(graph)
+    files = turtle_files(settings.folder)
+    if not files:
+        raise SourceError(
+            settings.folder, None, None,
+            "keine Turtle-Dateien (*.ttl) im Datenordner.", "Konzept, Ziele und Raster als Turtle anlegen (siehe docs/sources.md).",
+            "no Turtle files (*.ttl) in the data folder.", "declare concept, goals and grid in Turtle (see docs/sources.md).",
+        )
+    for path in files:
+        progress(f"  {path}")
+        parse_turtle(path, into=graph)
+    table = settings.folder / MEASURES_FILE
+    if table.is_file():
+        progress(f"  {table}")
+        graph += measures_graph(table, settings, graph)
+    return graph
+
+
+def build_dataset(data_dirs: list[Path], progress: Progress = _quiet) -> Dataset:
+    """Build the whole dataset; raises SourceError on the first problem found in the sources."""
+    dataset = Dataset()
+    bind_prefixes(dataset)
+    seen: dict[str, Path] = {}
+    for folder in data_dirs:
+        settings = read_settings(Path(folder))
+        for key, value in (("id", settings.id), ("base", settings.base)):
+            if value in seen:
+                raise SourceError(
+                    settings.folder / "datensatz.toml", None, key,
+                    f"„{value}“ wird schon von {seen[value]} benutzt.", f"Jedem Datenordner eine eigene {key}-Angabe geben.",
+                    f"'{value}' is already used by {seen[value]}.", f"give each data folder its own {key}.",
+                )
+            seen[value] = settings.folder
+        progress(f"{settings.folder} → <{settings.base}>")
+        named = dataset.graph(URIRef(settings.base))
+        named += municipality_graph(settings, progress)
+    if VOCABULARIES.is_file():
+        vocab = dataset.graph(VOCAB_GRAPH)
+        parse_turtle(VOCABULARIES, into=vocab)
+    return dataset
+
+
+def union_graph(dataset: Dataset) -> Graph:
+    """Every triple of every named graph in one graph, e.g. for SHACL."""
+    union = Graph()
+    bind_prefixes(union)
+    for graph in dataset.graphs():
+        union += graph
+    return union

@@ -1,0 +1,192 @@
+"""The ``kg`` command: build, validate, stats, serve, generate.
+
+Exit codes: 0 fine (warnings allowed), 1 SHACL violations, 2 bad input (file, line, column, fix).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from kg.errors import SourceError
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT = 0, 1, 2
+DEFAULT_DATA = Path("data")
+DEFAULT_DIST = Path("dist")
+
+
+def default_data_dirs(root: Path = DEFAULT_DATA) -> list[Path]:
+    """Every folder under data/ that has a datensatz.toml (Hamm and the fictional example)."""
+    return sorted(p.parent for p in root.glob("*/datensatz.toml"))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kg", description="Kommunale Integrationskonzepte als Wissensgraph.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("build", help="Quellen → Graph → dist/ (atomar)")
+    build.add_argument("data_dirs", nargs="*", type=Path, help="Datenordner (Standard: alle unter data/)")
+    build.add_argument("--dist", type=Path, default=DEFAULT_DIST)
+    build.add_argument("--lang", choices=("de", "en"), default="de")
+    build.add_argument("--quiet", action="store_true")
+
+    validate = commands.add_parser("validate", help="SHACL-Prüfung von dist/ oder von Datenordnern")
+    validate.add_argument("data_dirs", nargs="*", type=Path, help="Datenordner; ohne Angabe wird dist/ geprüft")
+    validate.add_argument("--dist", type=Path, default=DEFAULT_DIST)
+    validate.add_argument("--lang", choices=("de", "en"), default="de")
+    validate.add_argument("--format", choices=("text", "json", "turtle"), default="text")
+
+    stats = commands.add_parser("stats", help="Zählungen und Vollständigkeitsbericht")
+    stats.add_argument("data_dirs", nargs="*", type=Path, help="Datenordner; ohne Angabe wird dist/ gelesen")
+    stats.add_argument("--dist", type=Path, default=DEFAULT_DIST)
+    stats.add_argument("--lang", choices=("de", "en"), default="de")
+    stats.add_argument("--format", choices=("text", "json"), default="text")
+
+    serve = commands.add_parser("serve", help="Entwicklungsserver (Produktion: siehe README)")
+    serve.add_argument("--dist", type=Path, default=DEFAULT_DIST)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+
+    generate = commands.add_parser("generate", help="fiktive Kommunen für Benchmarks erzeugen")
+    generate.add_argument("count", type=int)
+    generate.add_argument("out_dir", type=Path)
+    generate.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def _load_graph(data_dirs: list[Path], dist: Path):
+    """The union graph from sources (if given) or from the served build."""
+    from rdflib import Dataset
+
+    from kg.build import build_dataset, union_graph
+
+    if data_dirs:
+        return union_graph(build_dataset(data_dirs))
+    dump = dist / "kg.nq"
+    if not dump.is_file():
+        raise SourceError(
+            dump, None, None,
+            "kein Build vorhanden.", "Zuerst `kg build` ausführen.",
+            "no build found.", "run `kg build` first.",
+        )
+    dataset = Dataset()
+    dataset.parse(dump, format="nquads")
+    return union_graph(dataset)
+
+
+def command_build(args: argparse.Namespace) -> int:
+    from kg import export
+    from kg.build import REPOSITORY, build_dataset, union_graph
+    from kg.progress import Progress
+    from kg.stats import statistics
+    from kg.validate import format_report, load_shapes, validate
+
+    data_dirs = args.data_dirs or default_data_dirs()
+    progress = Progress(total=6, quiet=args.quiet)
+    progress.step("Quellen lesen / reading sources")
+    dataset = build_dataset(data_dirs, progress=progress.detail)
+    union = union_graph(dataset)
+    progress.detail(f"{len(union)} Tripel")
+
+    progress.step("SHACL-Prüfung / validating")
+    shapes = load_shapes()
+    report = validate(union, shapes)
+    if not report.conforms_without_violations:
+        print(format_report(report, lang=args.lang, fmt="text"), file=sys.stderr)
+        print("Build abgebrochen: Verstöße gegen die Shapes; dist/ bleibt unverändert."
+              if args.lang == "de" else "Build stopped: shape violations; dist/ is unchanged.", file=sys.stderr)
+        return EXIT_VIOLATIONS
+
+    progress.step("Statistik / statistics")
+    stats = statistics(union)
+
+    progress.step("Dumps schreiben / writing dumps")
+    folder = export.new_build_folder(args.dist)
+    try:
+        context_path = REPOSITORY / "ontology" / "context.jsonld"
+        context = json.loads(context_path.read_text(encoding="utf-8")) if context_path.is_file() else None
+        export.write_dumps(dataset, folder, context.get("@context") if context else None)
+        for name, source in (("ontology.ttl", REPOSITORY / "ontology" / "kik.ttl"), ("context.jsonld", context_path)):
+            if source.is_file():
+                shutil.copyfile(source, folder / name)
+        (folder / "shapes.ttl").write_text(shapes.serialize(format="turtle"), encoding="utf-8")
+        (folder / "validation.ttl").write_text(format_report(report, fmt="turtle"), encoding="utf-8")
+        (folder / "validation.json").write_text(format_report(report, fmt="json"), encoding="utf-8")
+        export.write_json(folder / "stats.json", stats)
+        progress.step("Komprimieren und Prüfsummen / gzip and checksums")
+        export.gzip_copies(folder, [*export.DUMP_FORMATS, export.JSONLD_FILE])
+        files = export.write_checksums(folder)
+        export.write_json(folder / "build.json", {
+            "build": folder.name.removesuffix(".partial"),
+            "inputs": [str(d) for d in data_dirs],
+            "graphs": {str(g.identifier): len(g) for g in dataset.graphs() if len(g)},
+            "triples": len(union),
+            "files": files,
+            "validation": {"conforms": report.conforms_without_violations, "results": len(report.results)},
+        })
+        progress.step("Veröffentlichen / publishing")
+        final = export.publish(folder, args.dist)
+    except BaseException:
+        export.discard(folder)
+        raise
+    progress.detail(f"{args.dist} → {final}")
+    return EXIT_OK
+
+
+def command_validate(args: argparse.Namespace) -> int:
+    from kg.validate import exit_code, format_report, validate
+
+    report = validate(_load_graph(args.data_dirs, args.dist))
+    print(format_report(report, lang=args.lang, fmt=args.format))
+    return exit_code(report)
+
+
+def command_stats(args: argparse.Namespace) -> int:
+    from kg.stats import format_statistics, statistics
+
+    stats = statistics(_load_graph(args.data_dirs, args.dist))
+    if args.format == "json":
+        print(json.dumps(stats, ensure_ascii=False, indent=2))
+    else:
+        print(format_statistics(stats, lang=args.lang), end="")
+    return EXIT_OK
+
+
+def command_serve(args: argparse.Namespace) -> int:
+    from server import create_app
+
+    app = create_app({"KIK_DIST": str(args.dist.resolve())})
+    app.run(host=args.host, port=args.port)
+    return EXIT_OK
+
+
+def command_generate(args: argparse.Namespace) -> int:
+    from kg.generate import generate_municipalities
+
+    generate_municipalities(args.count, args.out_dir, seed=args.seed)
+    return EXIT_OK
+
+
+COMMANDS = {
+    "build": command_build,
+    "validate": command_validate,
+    "stats": command_stats,
+    "serve": command_serve,
+    "generate": command_generate,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except SourceError as error:
+        print(error.message(getattr(args, "lang", "de")), file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Writing a build to dist/: dumps in every format, gzip copies, checksums, manifest.
+
+Nothing is written in place. A build goes to a fresh folder beside the others; only when every file
+is complete does the ``dist`` link switch to it (``os.replace`` of a symbolic link is atomic), so a
+reader never sees a half-written dataset and a failed build leaves the last good one served.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Dataset, Literal, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
+from kg.namespace import PREFIXES
+
+DUMP_FORMATS: dict[str, tuple[ox.RdfFormat, bool]] = {
+    # file name: (format, keeps named graphs)
+    "kg.ttl": (ox.RdfFormat.TURTLE, False),
+    "kg.nt": (ox.RdfFormat.N_TRIPLES, False),
+    "kg.rdf": (ox.RdfFormat.RDF_XML, False),
+    "kg.trig": (ox.RdfFormat.TRIG, True),
+    "kg.nq": (ox.RdfFormat.N_QUADS, True),
+}
+JSONLD_FILE = "kg.jsonld"
+KEEP_BUILDS = 3
+
+
+def _ox_term(term):
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"unexpected RDF term {term!r}")
+
+
+def oxigraph_quads(dataset: Dataset) -> list[ox.Quad]:
+    """The dataset as sorted Oxigraph quads: sorted, so equal inputs give byte-equal dumps."""
+    quads = []
+    for s, p, o, g in dataset.quads((None, None, None, None)):
+        graph_name = ox.DefaultGraph() if g is None or g == DATASET_DEFAULT_GRAPH_ID else _ox_term(g.identifier if hasattr(g, "identifier") else g)
+        quads.append(ox.Quad(_ox_term(s), _ox_term(p), _ox_term(o), graph_name))
+    quads.sort(key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
+    return quads
+
+
+def _triples(quads: Iterable[ox.Quad]) -> list[ox.Triple]:
+    unique = dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads)
+    return sorted(unique, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+
+
+def write_dumps(dataset: Dataset, folder: Path, context: dict | None) -> None:
+    """Serialise the dataset in every dump format into ``folder``."""
+    quads = oxigraph_quads(dataset)
+    triples = _triples(quads)
+    for name, (rdf_format, with_graphs) in DUMP_FORMATS.items():
+        items = quads if with_graphs else triples
+        ox.serialize(items, output=str(folder / name), format=rdf_format, prefixes=PREFIXES if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML) else None)
+    default = Dataset()
+    for s, p, o, _ in dataset.quads((None, None, None, None)):
+        default.default_graph.add((s, p, o))
+    text = default.default_graph.serialize(format="json-ld", context=context, auto_compact=True) if context else default.default_graph.serialize(format="json-ld")
+    (folder / JSONLD_FILE).write_text(text, encoding="utf-8")
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def gzip_copies(folder: Path, names: Iterable[str]) -> None:
+    """A ``.gz`` beside each dump; mtime 0 so the bytes depend on the content only."""
+    for name in names:
+        with (folder / name).open("rb") as source, gzip.GzipFile(folder / f"{name}.gz", "wb", mtime=0) as target:
+            shutil.copyfileobj(source, target)
+
+
+def write_checksums(folder: Path) -> dict[str, dict[str, object]]:
+    """SHA256SUMS in ``sha256sum -c`` format, and the same facts for the manifest."""
+    files = {}
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.name not in ("SHA256SUMS", "build.json"):
+            files[path.name] = {"bytes": path.stat().st_size, "sha256": sha256(path)}
+    lines = [f"{info['sha256']}  {name}\n" for name, info in files.items()]
+    (folder / "SHA256SUMS").write_text("".join(lines), encoding="utf-8")
+    return files
+
+
+def new_build_folder(dist: Path) -> Path:
+    """A fresh, empty folder next to the ``dist`` link for one build."""
+    builds = dist.parent / ".kg-builds"
+    builds.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    folder = builds / f"{stamp}.partial"
+    folder.mkdir()
+    return folder
+
+
+def publish(folder: Path, dist: Path) -> Path:
+    """Make a complete build the served one: rename it final, then swap the ``dist`` link atomically."""
+    final = folder.with_name(folder.name.removesuffix(".partial"))
+    folder.rename(final)
+    if dist.exists() and not dist.is_symlink():
+        raise RuntimeError(f"{dist} is a real folder; move it away once, later builds replace the link atomically")
+    link = dist.with_name(f".{dist.name}.new")
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(os.path.relpath(final, dist.parent), target_is_directory=True)
+    os.replace(link, dist)
+    _prune(final.parent, keep=final)
+    return final
+
+
+def discard(folder: Path) -> None:
+    """Remove an unfinished build; the served one is untouched."""
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _prune(builds: Path, keep: Path) -> None:
+    finished = sorted(p for p in builds.iterdir() if p.is_dir() and not p.name.endswith(".partial"))
+    for old in finished[:-KEEP_BUILDS]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def write_json(path: Path, data: object) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")

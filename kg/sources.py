@@ -1,0 +1,138 @@
+"""Reading one municipality's source folder: its settings and its Turtle files.
+
+The CSV tables have their own module (``kg.measures``); this one knows the folder layout.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Graph, URIRef
+from rdflib.plugins.parsers.notation3 import BadSyntax
+
+from kg.errors import SourceError
+from kg.namespace import bind_prefixes
+
+SETTINGS_FILE = "datensatz.toml"
+MEASURES_FILE = "massnahmen.csv"
+REQUIRED_SETTINGS = ("id", "base", "concept")
+
+
+@dataclass(frozen=True)
+class DatasetSettings:
+    """What ``datensatz.toml`` says about a municipality's dataset."""
+
+    folder: Path
+    id: str
+    base: str
+    concept: URIRef
+    fictional: bool
+    title_de: str
+    title_en: str
+
+    @property
+    def graph_name(self) -> URIRef:
+        return URIRef(self.base)
+
+
+def read_settings(folder: Path) -> DatasetSettings:
+    """Read ``datensatz.toml``; a missing folder, file or key is a SourceError naming it."""
+    path = folder / SETTINGS_FILE
+    if not folder.is_dir():
+        raise SourceError(
+            folder, None, None,
+            "Datenordner nicht gefunden.", "Pfad prüfen, z. B. data/hamm.",
+            "data folder not found.", "check the path, e.g. data/hamm.",
+        )
+    if not path.is_file():
+        raise SourceError(
+            path, None, None,
+            f"{SETTINGS_FILE} fehlt.", f"{SETTINGS_FILE} nach docs/model.md anlegen.",
+            f"{SETTINGS_FILE} is missing.", f"create {SETTINGS_FILE} as described in docs/model.md.",
+        )
+    try:
+        settings = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise SourceError(
+            path, getattr(error, "lineno", None), getattr(error, "colno", None),
+            f"keine gültige TOML-Datei ({error}).", "Syntax nach https://toml.io prüfen.",
+            f"not valid TOML ({error}).", "check the syntax against https://toml.io.",
+        ) from None
+    for key in REQUIRED_SETTINGS:
+        if not isinstance(settings.get(key), str) or not settings[key]:
+            raise SourceError(
+                path, None, key,
+                f"Pflichtangabe „{key}“ fehlt oder ist leer.", f"{key} = \"…\" eintragen.",
+                f"required key '{key}' is missing or empty.", f"add {key} = \"…\".",
+            )
+    base = settings["base"]
+    if not base.endswith("/"):
+        raise SourceError(
+            path, None, "base",
+            "Basis-IRI muss mit „/“ enden.", f"base = \"{base}/\" schreiben.",
+            "the base IRI must end with '/'.", f"write base = \"{base}/\".",
+        )
+    return DatasetSettings(
+        folder=folder,
+        id=settings["id"],
+        base=base,
+        concept=URIRef(settings["concept"]),
+        fictional=bool(settings.get("fictional", False)),
+        title_de=settings.get("title_de", settings["id"]),
+        title_en=settings.get("title_en", settings.get("title_de", settings["id"])),
+    )
+
+
+def turtle_files(folder: Path) -> list[Path]:
+    """The folder's Turtle files in a stable order, so builds are reproducible."""
+    return sorted(folder.glob("*.ttl"))
+
+
+def parse_turtle(path: Path, into: Graph | None = None) -> Graph:
+    """Parse one Turtle file; a syntax error becomes a SourceError with line and column."""
+    graph = into if into is not None else Graph()
+    bind_prefixes(graph)
+    text = decode_utf8(path)
+    try:
+        graph.parse(data=text, format="turtle", publicID=path.resolve().as_uri())
+    except BadSyntax as error:
+        line = error.lines + 1
+        line_start = error._str.rfind(b"\n" if isinstance(error._str, bytes) else "\n", 0, error._i) + 1
+        column = error._i - line_start + 1
+        raise SourceError(
+            path, line, column,
+            f"Turtle-Syntaxfehler: {error._why}.",
+            "Die Stelle prüfen: fehlt ein Punkt, ein Anführungszeichen oder eine spitze Klammer?",
+            f"Turtle syntax error: {error._why}.",
+            "look at that place: a missing full stop, quote or angle bracket?",
+        ) from None
+    except Exception as error:  # rdflib raises several types for bad terms
+        raise SourceError(
+            path, None, None,
+            f"Turtle-Datei nicht lesbar: {error}.", "Datei mit einem Turtle-Prüfer öffnen.",
+            f"cannot read Turtle: {error}.", "check the file with a Turtle validator.",
+        ) from None
+    return graph
+
+
+def _encoding_error(path: Path, data: bytes, error: UnicodeDecodeError) -> SourceError:
+    line = data[: error.start].count(b"\n") + 1
+    column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+    return SourceError(
+        path, line, column,
+        f"Datei ist nicht UTF-8-kodiert (Byte 0x{data[error.start]:02x}).",
+        "Als UTF-8 speichern (Excel: „CSV UTF-8 (durch Trennzeichen getrennt)“, LibreOffice: Zeichensatz Unicode UTF-8).",
+        f"file is not UTF-8 encoded (byte 0x{data[error.start]:02x}).",
+        "save it as UTF-8 (Excel: 'CSV UTF-8 (Comma delimited)', LibreOffice: character set Unicode UTF-8).",
+    )
+
+
+def decode_utf8(path: Path) -> str:
+    """Read a text file as UTF-8 (a BOM is fine); anything else is a SourceError with the place."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise _encoding_error(path, data, error) from None

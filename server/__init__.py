@@ -1,0 +1,39 @@
+"""The Flask app factory: one store, one blueprint per job (SPARQL, linked data, pages)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify
+
+from server import config
+from server.store import EmbeddedStore
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app for one dist/; fails at start (not per request) when the build is unusable."""
+    app = Flask(__name__)
+    app.config.update(config.load(overrides))
+    store = app.config.get("KIK_STORE_INSTANCE") or EmbeddedStore.from_dist(Path(app.config["KIK_DIST"]))
+    app.extensions["kik.store"] = store
+
+    from server import linked_data, pages, sparql
+
+    app.register_blueprint(sparql.bp)
+    app.register_blueprint(linked_data.bp)
+    app.register_blueprint(pages.bp)
+
+    @app.get("/health")
+    def health():
+        """Which build is served, so operators and load balancers can check a swap."""
+        return jsonify(status="ok", build=store.build.get("build"), triples=store.build.get("triples"))
+
+    return app
+
+
+def get_store():
+    """The store of the running app (for views)."""
+    from flask import current_app
+
+    return current_app.extensions["kik.store"]
