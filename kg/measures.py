@@ -273,6 +273,8 @@ def measures_graph(path: Path, settings: DatasetSettings, structure: Graph) -> G
             graph.add((attribution, RDF.type, PROV.Attribution))
             graph.add((attribution, PROV.agent, actor))
             graph.add((attribution, PROV.hadRole, ROLE[role]))
+            if settings.fictional:
+                graph.add((attribution, KIK.fictional, Literal(True)))
 
         for column, segment, predicate, kind in (
             ("zielgruppen", "zielgruppe", KIK.targetGroup, ("Zielgruppe", "target group")),
@@ -298,5 +300,7 @@ def measures_graph(path: Path, settings: DatasetSettings, structure: Graph) -> G
                 )
             graph.add((measure, DCTERMS.temporal, period))
             graph.add((period, RDF.type, DCTERMS.PeriodOfTime))
+            if settings.fictional:
+                graph.add((period, KIK.fictional, Literal(True)))
             graph.add((period, predicate, literal))
     return graph

@@ -30,6 +30,30 @@ class DistUnavailable(RuntimeError):
     """dist/ is missing or unreadable: the server must not start half-working."""
 
 
+@dataclass(frozen=True)
+class StoreSpec:
+    """How to open the same data again in another process (the SPARQL endpoint's query workers).
+
+    ``files`` holds (path, media type, graph IRI or None) triples; a graph IRI puts a triple file's
+    content into that named graph, None keeps the file's own graphs (N-Quads, TriG) or the default graph.
+    """
+
+    files: tuple[tuple[str, str, str | None], ...]
+    union_default_graph: bool = True
+
+
+def open_store(spec: StoreSpec) -> ox.Store:
+    """An in-memory Oxigraph store with the spec's files loaded."""
+    store = ox.Store()
+    for path, media_type, graph in spec.files:
+        store.bulk_load(
+            path=path,
+            format=ox.RdfFormat.from_media_type(media_type),
+            to_graph=ox.NamedNode(graph) if graph else None,
+        )
+    return store
+
+
 @dataclass
 class EmbeddedStore:
     """An in-memory Oxigraph store holding one build; the default graph is the union of all graphs."""
@@ -37,26 +61,40 @@ class EmbeddedStore:
     store: ox.Store
     build: dict
     dist: Path
+    spec: StoreSpec | None = None
 
     @classmethod
     def from_dist(cls, dist: Path) -> "EmbeddedStore":
         dump = dist / "kg.nq"
         manifest = dist / "build.json"
+        spec = StoreSpec(files=((str(dump.resolve()), "application/n-quads", None),))
         try:
             build = json.loads(manifest.read_text(encoding="utf-8"))
-            store = ox.Store()
-            store.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+            store = open_store(spec)
         except (OSError, ValueError, SyntaxError) as error:
             raise DistUnavailable(f"cannot load the build from {dist}: {error}. Run `kg build` first.") from error
-        return cls(store=store, build=build, dist=dist.resolve())
+        return cls(store=store, build=build, dist=dist.resolve(), spec=spec)
+
+    @classmethod
+    def from_files(cls, files: list[tuple[Path, str, str | None]], build: dict | None = None) -> "EmbeddedStore":
+        """A store over arbitrary RDF files whose default graph is its own (not the union): for tests."""
+        spec = StoreSpec(
+            files=tuple((str(Path(path).resolve()), media_type, graph) for path, media_type, graph in files),
+            union_default_graph=False,
+        )
+        return cls(store=open_store(spec), build=build or {}, dist=Path("."), spec=spec)
+
+    @property
+    def union(self) -> bool:
+        return self.spec.union_default_graph if self.spec else True
 
     def select(self, query: str) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
-        solutions = self.store.query(query, use_default_graph_as_union=True)
+        solutions = self.store.query(query, use_default_graph_as_union=self.union)
         names = [variable.value for variable in solutions.variables]
         return [{name: solution[name] for name in names if solution[name] is not None} for solution in solutions]
 
     def ask(self, query: str) -> bool:
-        return bool(self.store.query(query, use_default_graph_as_union=True))
+        return bool(self.store.query(query, use_default_graph_as_union=self.union))
 
     def construct(self, query: str) -> list[ox.Triple]:
-        return list(self.store.query(query, use_default_graph_as_union=True))
+        return list(self.store.query(query, use_default_graph_as_union=self.union))

@@ -1,0 +1,35 @@
+# Two entry points a newcomer needs: `make serve` and `make test` (see README).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: serve test install install-test chromium build clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install -q -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+
+# Headless Chromium from Debian for the browser tests (issue: pages for people).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+build: install
+	$(BIN)/kg build
+
+serve: build
+	$(BIN)/kg serve --host $(HOST) --port $(PORT)
+
+test: install-test chromium
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf dist .kg-builds .pytest_cache

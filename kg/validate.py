@@ -1,0 +1,349 @@
+"""SHACL validation of the knowledge graph: run the shapes, read the report, tell people and machines.
+
+Violations (structure) fail a build; warnings and infos (incompleteness) are reported only.
+Pure functions: the CLI decides where the output goes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyshacl
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.exceptions import ParserError
+from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SH, SKOS
+from rdflib.plugins.parsers.notation3 import BadSyntax
+from rdflib.term import Node
+
+from kg.errors import SourceError
+from kg.namespace import bind_prefixes
+
+SHAPES_DIR = Path(__file__).resolve().parents[1] / "shapes"
+
+SEVERITIES = ("Violation", "Warning", "Info")
+_SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+_LABEL_PREDICATES = (SKOS.prefLabel, RDFS.label, DCTERMS.title, FOAF.name)
+
+_WORDS = {
+    "de": {
+        "Violation": ("Verstoß", "Verstöße"),
+        "Warning": ("Warnung", "Warnungen"),
+        "Info": ("Hinweis", "Hinweise"),
+        "title": "SHACL-Prüfbericht",
+        "clean": "Keine Befunde.",
+        "path": "Eigenschaft",
+        "value": "Wert",
+        "summary": "Zusammenfassung",
+        "resources": ("Ressource", "Ressourcen"),
+        "conforms": "Ergebnis: keine Verstöße.",
+        "fails": "Ergebnis: Verstöße gefunden.",
+    },
+    "en": {
+        "Violation": ("violation", "violations"),
+        "Warning": ("warning", "warnings"),
+        "Info": ("info", "infos"),
+        "title": "SHACL validation report",
+        "clean": "No findings.",
+        "path": "property",
+        "value": "value",
+        "summary": "Summary",
+        "resources": ("resource", "resources"),
+        "conforms": "Result: no violations.",
+        "fails": "Result: violations found.",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Result:
+    """One finding of the SHACL report, with its messages keyed by language ("" = untagged)."""
+
+    focus_node: Node
+    path: Node | None
+    value: Node | None
+    severity: str
+    messages: dict[str, str]
+    source_shape: Node | None
+    constraint_component: Node | None
+
+    def message(self, lang: str) -> str:
+        """The message in `lang`, else English, else German, else whatever there is."""
+        for key in (lang, "en", "de", ""):
+            if key in self.messages:
+                return self.messages[key]
+        return next(iter(self.messages.values()), "")
+
+
+@dataclass
+class ValidationReport:
+    """What validate() found; `labels` holds the data's labels of every focus node, by language."""
+
+    conforms_without_violations: bool
+    results: list[Result]
+    graph: Graph
+    labels: dict[Node, dict[str, str]] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        """Number of results per severity (every severity present, possibly 0)."""
+        counted = Counter(result.severity for result in self.results)
+        return {severity: counted.get(severity, 0) for severity in SEVERITIES}
+
+
+def load_shapes(paths: list[Path] | None = None) -> Graph:
+    """Parse the shapes files (default: every shapes/*.ttl of the repository) into one graph."""
+    if paths is None:
+        paths = sorted(SHAPES_DIR.glob("*.ttl"))
+        if not paths:
+            raise SourceError(
+                SHAPES_DIR, None, None,
+                "keine Shapes-Dateien (*.ttl) gefunden.", "shapes/*.ttl aus dem Repository wiederherstellen.",
+                "no shapes files (*.ttl) found.", "restore shapes/*.ttl from the repository.",
+            )
+    shapes = Graph()
+    bind_prefixes(shapes)
+    for path in paths:
+        try:
+            shapes.parse(path, format="turtle")
+        except FileNotFoundError:
+            raise SourceError(
+                path, None, None,
+                "Shapes-Datei nicht gefunden.", "Pfad prüfen.",
+                "shapes file not found.", "check the path.",
+            ) from None
+        except (BadSyntax, ParserError) as error:
+            line = getattr(error, "lines", None)
+            raise SourceError(
+                path, line + 1 if isinstance(line, int) else None, None,
+                f"kein gültiges Turtle ({error}).", "Syntax an der genannten Stelle korrigieren.",
+                f"not valid Turtle ({error}).", "fix the syntax at the given place.",
+            ) from None
+    return shapes
+
+
+def validate(data: Graph, shapes: Graph | None = None) -> ValidationReport:
+    """Validate `data` against the shapes without inference (the data must state what it means)."""
+    if shapes is None:
+        shapes = load_shapes()
+    # inplace=True: with inference="none" and no rules pyshacl does not change the data graph, and
+    # copying ~100k triples would cost more than the validation of small datasets.
+    _, report_graph, _ = pyshacl.validate(
+        data,
+        shacl_graph=shapes,
+        inference="none",
+        advanced=True,
+        abort_on_first=False,
+        allow_infos=True,
+        allow_warnings=True,
+        inplace=True,
+    )
+    bind_prefixes(report_graph)
+    results = [_read_result(report_graph, shapes, node) for node in report_graph.subjects(RDF.type, SH.ValidationResult)]
+    results.sort(key=lambda r: (_SEVERITY_RANK.get(r.severity, 9), str(r.focus_node), str(r.path), str(r.value)))
+    labels = {focus: _labels(data, focus) for focus in {result.focus_node for result in results}}
+    return ValidationReport(
+        conforms_without_violations=not any(result.severity == "Violation" for result in results),
+        results=results,
+        graph=report_graph,
+        labels=labels,
+    )
+
+
+def exit_code(report: ValidationReport) -> int:
+    """1 if the report has any violation, else 0 (warnings and infos do not fail)."""
+    return 0 if report.conforms_without_violations else 1
+
+
+def format_report(report: ValidationReport, lang: str = "de", fmt: str = "text") -> str:
+    """The report as human text (grouped by resource), JSON (list of results) or Turtle (SHACL)."""
+    if lang not in _WORDS:
+        raise ValueError(f"unknown language {lang!r}; use one of {', '.join(_WORDS)}")
+    if fmt == "text":
+        return _format_text(report, lang)
+    if fmt == "json":
+        return _format_json(report, lang)
+    if fmt == "turtle":
+        return report.graph.serialize(format="turtle")
+    raise ValueError(f"unknown format {fmt!r}; use text, json or turtle")
+
+
+# --- reading the report -------------------------------------------------------------------------
+
+
+def _read_result(report: Graph, shapes: Graph, node: Node) -> Result:
+    severity_node = report.value(node, SH.resultSeverity)
+    severity = str(severity_node).rsplit("#", 1)[-1] if severity_node is not None else "Violation"
+    source_shape = report.value(node, SH.sourceShape)
+    source_constraint = report.value(node, SH.sourceConstraint)
+    messages = _messages_by_language(report, shapes, node, source_constraint, source_shape)
+    return Result(
+        focus_node=report.value(node, SH.focusNode),
+        path=report.value(node, SH.resultPath),
+        value=report.value(node, SH.value),
+        severity=severity,
+        messages=messages,
+        source_shape=source_shape,
+        constraint_component=report.value(node, SH.sourceConstraintComponent),
+    )
+
+
+def _messages_by_language(
+    report: Graph, shapes: Graph, node: Node, source_constraint: Node | None, source_shape: Node | None
+) -> dict[str, str]:
+    """Messages keyed by language, language tags restored in the report graph too.
+
+    pyshacl fills {?var} placeholders of SPARQL messages but drops the language tag on the way;
+    matching each message against the language-tagged templates of its shape gives the tag back.
+    """
+    templates = [
+        template
+        for owner in (source_constraint, source_shape)
+        if owner is not None
+        for template in shapes.objects(owner, SH.message)
+        if isinstance(template, Literal)
+    ]
+    messages: dict[str, str] = {}
+    for message in list(report.objects(node, SH.resultMessage)):
+        if not isinstance(message, Literal):
+            continue
+        lang = message.language or _language_of(str(message), templates)
+        if lang and not message.language:
+            report.remove((node, SH.resultMessage, message))
+            report.add((node, SH.resultMessage, Literal(str(message), lang=lang)))
+        messages.setdefault(lang or "", str(message))
+    return messages
+
+
+def _language_of(text: str, templates: list[Literal]) -> str | None:
+    for template in templates:
+        if not template.language:
+            continue
+        parts = re.split(r"\{[?$]\w+\}", str(template))
+        pattern = "(?:.*?)".join(re.escape(part) for part in parts)
+        if re.fullmatch(pattern, text, flags=re.DOTALL):
+            return template.language
+    return None
+
+
+def _labels(data: Graph, node: Node) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for predicate in _LABEL_PREDICATES:
+        for label in data.objects(node, predicate):
+            if isinstance(label, Literal):
+                labels.setdefault(label.language or "", str(label))
+    return labels
+
+
+# --- text -----------------------------------------------------------------------------------------
+
+
+def _format_text(report: ValidationReport, lang: str) -> str:
+    words = _WORDS[lang]
+    groups: dict[Node, list[Result]] = {}
+    for result in report.results:
+        groups.setdefault(result.focus_node, []).append(result)
+    ordered = sorted(
+        groups.items(),
+        key=lambda item: (min(_SEVERITY_RANK.get(r.severity, 9) for r in item[1]), str(item[0])),
+    )
+    lines = [words["title"], ""]
+    if not ordered:
+        lines += [words["clean"], ""]
+    for focus, results in ordered:
+        label = _pick(report.labels.get(focus, {}), lang)
+        name = _short(report.graph, focus)
+        lines.append(f"{label} <{focus}>" if label else name)
+        for result in sorted(results, key=lambda r: (_SEVERITY_RANK.get(r.severity, 9), str(r.path), str(r.value))):
+            severity_word = words[result.severity][0] if result.severity in words else result.severity
+            details = []
+            if result.path is not None:
+                details.append(f"{words['path']}: {_path_text(report.graph, result.path)}")
+            if result.value is not None:
+                details.append(f"{words['value']}: {_short(report.graph, result.value)}")
+            lines.append(f"  [{severity_word}] {result.message(lang)}")
+            if details:
+                lines.append(f"      {'; '.join(details)}")
+        lines.append("")
+    counts = report.counts()
+    parts = [f"{count} {words[severity][0 if count == 1 else 1]}" for severity, count in counts.items()]
+    resource_word = words["resources"][0 if len(groups) == 1 else 1]
+    lines.append(f"{words['summary']}: {', '.join(parts)} ({len(groups)} {resource_word})")
+    lines.append(words["conforms"] if report.conforms_without_violations else words["fails"])
+    return "\n".join(lines) + "\n"
+
+
+def _pick(labels: dict[str, str], lang: str) -> str | None:
+    for key in (lang, "de", "en", ""):
+        if key in labels:
+            return labels[key]
+    return next(iter(labels.values()), None)
+
+
+def _short(graph: Graph, node: Node) -> str:
+    """A node as a reader wants it: prefixed name or <IRI>, literal with its datatype or language."""
+    if isinstance(node, URIRef):
+        try:
+            prefix, _, local = graph.namespace_manager.compute_qname(node, generate=False)
+            if local:
+                return f"{prefix}:{local}"
+        except (ValueError, KeyError):
+            pass
+        return f"<{node}>"
+    if isinstance(node, Literal):
+        return node.n3(graph.namespace_manager)
+    return str(node.n3())
+
+
+def _path_text(graph: Graph, path: Node) -> str:
+    """A SHACL property path in SPARQL syntax (a|b, a/b, ^a, a*)."""
+    if isinstance(path, URIRef):
+        return _short(graph, path)
+    if (path, RDF.first, None) in graph:
+        return "/".join(_path_text(graph, step) for step in Collection(graph, path))
+    for predicate, joiner in ((SH.alternativePath, "|"),):
+        alternatives = graph.value(path, predicate)
+        if alternatives is not None:
+            return "(" + joiner.join(_path_text(graph, step) for step in Collection(graph, alternatives)) + ")"
+    for predicate, template in (
+        (SH.inversePath, "^{}"),
+        (SH.zeroOrMorePath, "{}*"),
+        (SH.oneOrMorePath, "{}+"),
+        (SH.zeroOrOnePath, "{}?"),
+    ):
+        inner = graph.value(path, predicate)
+        if inner is not None:
+            return template.format(_path_text(graph, inner))
+    return str(path.n3()) if isinstance(path, BNode) else str(path)
+
+
+# --- json -----------------------------------------------------------------------------------------
+
+
+def _format_json(report: ValidationReport, lang: str) -> str:
+    items = [
+        {
+            "focusNode": _json_node(result.focus_node),
+            "focusLabel": _pick(report.labels.get(result.focus_node, {}), lang),
+            "path": _path_text(report.graph, result.path) if result.path is not None else None,
+            "value": _json_node(result.value) if result.value is not None else None,
+            "severity": result.severity,
+            "message": result.message(lang),
+            "messages": result.messages,
+            "sourceShape": _json_node(result.source_shape) if result.source_shape is not None else None,
+            "constraintComponent": (
+                _json_node(result.constraint_component) if result.constraint_component is not None else None
+            ),
+        }
+        for result in report.results
+    ]
+    return json.dumps(items, ensure_ascii=False, indent=2) + "\n"
+
+
+def _json_node(node: Node) -> str:
+    if isinstance(node, BNode):
+        return node.n3()
+    return str(node)

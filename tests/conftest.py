@@ -1,0 +1,47 @@
+"""Shared fixtures: one real build of the repository's data, and a real HTTP server on loopback."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from kg.cli import main as kg_main
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+HAMM = REPOSITORY / "data" / "hamm"
+MUSTERSTADT = REPOSITORY / "data" / "musterstadt"
+MINI = REPOSITORY / "tests" / "fixtures" / "mini"
+
+
+@pytest.fixture(scope="session")
+def dist_dir(tmp_path_factory) -> Path:
+    """``kg build`` of Hamm and Musterstadt into a temporary dist/ (built once per test run)."""
+    dist = tmp_path_factory.mktemp("build") / "dist"
+    code = kg_main(["build", str(HAMM), str(MUSTERSTADT), "--dist", str(dist), "--quiet"])
+    assert code == 0, "the repository's data must build"
+    return dist
+
+
+@pytest.fixture(scope="session")
+def app(dist_dir):
+    from server import create_app
+
+    application = create_app({"KIK_DIST": str(dist_dir), "TESTING": True})
+    return application
+
+
+@pytest.fixture(scope="session")
+def live_server(app) -> Iterator[str]:
+    """The app behind a real threaded HTTP server on 127.0.0.1; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
