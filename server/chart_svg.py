@@ -21,7 +21,7 @@ def line_chart(
 ) -> Markup:
     """Dated values as a line with labelled points; a single point is drawn as a labelled dot."""
     ordered = sorted(points)
-    left, right, top, bottom = 12, 12, 26, 28
+    left, right, top, bottom = 30, 30, 26, 28
     inner_w, inner_h = width - left - right, height - top - bottom
     parts = [
         f'<svg class="chart" role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '

@@ -26,6 +26,25 @@ DEFAULTS: dict[str, Any] = {
     "KIK_PUBLISHER_NAME": "Projekt Kommunale Integrationskonzepte als Linked Data",
     "KIK_CONTACT_EMAIL": "mailto:kontakt@example.org",
     "KIK_LICENSE": "http://dcat-ap.de/def/licenses/dl-by-de/2.0",
+    # more catalog facts (server/catalog.py reads only these and the data); lists are space-separated
+    "KIK_LICENSE_ATTRIBUTION": "Projekt Kommunale Integrationskonzepte als Linked Data (Quellen je Aussage im Graphen)",
+    "KIK_PUBLISHER_TYPE": "http://purl.org/adms/publishertype/NonProfitOrganisation",
+    "KIK_PUBLISHER_HOMEPAGE": "",
+    "KIK_CONTACT_NAME": "Projekt Kommunale Integrationskonzepte als Linked Data",
+    "KIK_THEMES": "SOCI GOVE",
+    "KIK_LANGUAGES": "DEU ENG",
+    "KIK_ACCRUAL_PERIODICITY": "IRREG",
+    "KIK_KEYWORDS": "Integration;Integrationskonzept;Kommunales Integrationsmanagement;Migration;Linked Data;Wissensgraph",
+    "KIK_CATALOG_TITLE_DE": "Kommunale Integrationskonzepte als Linked Data",
+    "KIK_CATALOG_TITLE_EN": "Municipal integration concepts as linked data",
+    "KIK_CATALOG_DESCRIPTION_DE": "Katalog der offenen Daten des Projekts: der Wissensgraph kommunaler Integrationskonzepte und sein SPARQL-Endpunkt.",
+    "KIK_CATALOG_DESCRIPTION_EN": "Catalogue of the project's open data: the knowledge graph of municipal integration concepts and its SPARQL endpoint.",
+    "KIK_DATASET_TITLE_DE": "Kommunales Integrationskonzept der Stadt Hamm als Wissensgraph",
+    "KIK_DATASET_TITLE_EN": "Municipal integration concept of the City of Hamm as a knowledge graph",
+    "KIK_DATASET_DESCRIPTION_DE": "Ziele, Handlungsfelder, Herausforderungen, Maßnahmen, Akteure, Quellen und Kennzahlen kommunaler Integrationskonzepte als RDF, jede Aussage mit ihrer Quelle; enthält zusätzlich ausdrücklich als fiktiv gekennzeichnete Beispieldaten.",
+    "KIK_DATASET_DESCRIPTION_EN": "Goals, action fields, challenges, measures, actors, sources and figures of municipal integration concepts as RDF, each statement with its source; also contains example data explicitly marked as fictional.",
+    # path of the SPARQL endpoint below the public base (served by server/sparql.py)
+    "KIK_SPARQL_PATH": "sparql",
 }
 
 NUMBERS = {"KIK_QUERY_TIMEOUT": float, "KIK_MAX_RESULT_ROWS": int, "KIK_MAX_CONCURRENT_QUERIES": int, "KIK_MAX_QUERY_BYTES": int}

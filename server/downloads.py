@@ -20,7 +20,7 @@ bp = Blueprint("downloads", __name__)
 
 MANIFESTS = ("build.json", "SHA256SUMS")
 MEDIA_TYPES: dict[str, str] = {
-    ".ttl": "text/turtle; charset=utf-8",
+    ".ttl": "text/turtle",
     ".nt": "application/n-triples",
     ".nq": "application/n-quads",
     ".trig": "application/trig",
@@ -28,7 +28,7 @@ MEDIA_TYPES: dict[str, str] = {
     ".jsonld": "application/ld+json",
     ".json": "application/json",
     ".gz": "application/gzip",
-    "SHA256SUMS": "text/plain; charset=utf-8",
+    "SHA256SUMS": "text/plain",
 }
 
 

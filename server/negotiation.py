@@ -106,9 +106,9 @@ def load_context(path: Path) -> dict | None:
         return None
 
 
-def from_oxigraph(triples: list[ox.Triple]) -> Graph:
+def from_oxigraph(triples: list[ox.Triple], name: str | None = None) -> Graph:
     """Store results as an rdflib graph (through N-Triples, so no term conversion by hand)."""
-    graph = Graph()
+    graph = Graph(identifier=URIRef(name)) if name else Graph()
     if triples:
         graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
     return graph

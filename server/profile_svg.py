@@ -26,6 +26,7 @@ def profile_svg(
     cell: int = 36,
     legend: bool = False,
     standalone: bool = False,
+    hover: bool = True,
 ) -> Markup:
     """The grid with ``addressed`` cells filled; ``legend`` adds the challenge names below it."""
     chosen = set(addressed)
@@ -51,7 +52,7 @@ def profile_svg(
         on = cell_.iri in chosen
         parts.append(
             f'<g class="cell{" on" if on else ""}" data-index="{cell_.index}">'
-            f"<title>{cell_.index}: {escape(cell_.label)}</title>"
+            + (f"<title>{cell_.index}: {escape(cell_.label)}</title>" if hover else "") +
             f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{FILLED if on else EMPTY}" '
             f'stroke="{STROKE}" stroke-width="1"/>'
             f'<text x="{x + cell / 2}" y="{y + cell / 2 + font / 3}" text-anchor="middle" '
@@ -66,3 +67,15 @@ def profile_svg(
         )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def unknown_svg(title: str, text: str, standalone: bool = False) -> Markup:
+    """An unknown profile says so in words; it is never drawn as an empty grid."""
+    namespace = ' xmlns="http://www.w3.org/2000/svg"' if standalone else ""
+    return Markup(
+        f'<svg{namespace} class="profile unknown" role="img" width="320" height="40" viewBox="0 0 320 40" '
+        f'aria-label="{escape(title)}: {escape(text)}"><title>{escape(title)}</title>'
+        f'<rect x="1" y="1" width="318" height="38" fill="#fff" stroke="#1a1a1a" stroke-dasharray="4 3"/>'
+        f'<text x="160" y="25" text-anchor="middle" font-family="sans-serif" font-size="14" fill="#000">'
+        f"{escape(text)}</text></svg>"
+    )

@@ -42,8 +42,13 @@ class StoreSpec:
     union_default_graph: bool = True
 
 
-def open_store(spec: StoreSpec) -> ox.Store:
-    """An in-memory Oxigraph store with the spec's files loaded."""
+def open_store(spec: StoreSpec, materialize_union: bool = False) -> ox.Store:
+    """An in-memory Oxigraph store with the spec's files loaded.
+
+    ``materialize_union`` also copies every triple into the default graph, so that the union is the
+    default graph *and* a query's own FROM / FROM NAMED still work (Oxigraph's
+    ``use_default_graph_as_union`` would override them).
+    """
     store = ox.Store()
     for path, media_type, graph in spec.files:
         store.bulk_load(
@@ -51,6 +56,8 @@ def open_store(spec: StoreSpec) -> ox.Store:
             format=ox.RdfFormat.from_media_type(media_type),
             to_graph=ox.NamedNode(graph) if graph else None,
         )
+    if materialize_union and spec.union_default_graph:
+        store.extend([ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in store])
     return store
 
 

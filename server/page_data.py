@@ -1,0 +1,422 @@
+"""What the pages for people read from the store: a handful of SPARQL queries, shaped into records.
+
+The store holds one immutable build, so each result is computed once per app and language
+(``memo``); a page then costs at most a few queries even with many measures.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pyoxigraph as ox
+from flask import current_app
+
+from server.labels import local_name, pick
+from server.profiles import Cell, Grid
+from server.store import Store
+
+PREFIXES = """
+PREFIX kik: <https://w3id.org/kik/ontology#>
+PREFIX dct: <http://purl.org/dc/terms/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX qb: <http://purl.org/linked-data/cube#>
+PREFIX dcat: <http://www.w3.org/ns/dcat#>
+PREFIX schema: <http://schema.org/>
+PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+PREFIX sdmx-dimension: <http://purl.org/linked-data/sdmx/2009/dimension#>
+PREFIX sdmx-measure: <http://purl.org/linked-data/sdmx/2009/measure#>
+"""
+
+T = TypeVar("T")
+
+
+def memo(store: Store, key: tuple, compute: Callable[[], T]) -> T:
+    """One result per store (= build) and key, kept for the app's life."""
+    cache = current_app.extensions.setdefault("kik.pages.cache", {})
+    full_key = (id(store), store.build.get("build"), *key)
+    if full_key not in cache:
+        cache[full_key] = compute()
+    return cache[full_key]
+
+
+def _v(row: dict, name: str) -> str | None:
+    term = row.get(name)
+    return None if term is None else term.value
+
+
+def _int(text: str | None, default: int = 0) -> int:
+    try:
+        return int(text) if text is not None else default
+    except ValueError:
+        return default
+
+
+def parse_day(text: str) -> date | None:
+    """A reference period as a day: ``2019-12-31``, ``2019-12``, ``2019`` (start of the period)."""
+    parts = text.strip()[:10].split("-")
+    try:
+        numbers = [int(p) for p in parts if p]
+        return date(numbers[0], numbers[1] if len(numbers) > 1 else 1, numbers[2] if len(numbers) > 2 else 1)
+    except (ValueError, IndexError):
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# labels
+
+
+def labels_for(store: Store, iris: set[str], lang: str) -> dict[str, str]:
+    """Labels for many IRIs in one query (chosen language, fallback), last path segment otherwise."""
+    clean = sorted(i for i in iris if i and not any(ch in i for ch in '<>"{}|^`\\ \n'))
+    found: dict[str, list[ox.Literal]] = defaultdict(list)
+    for start in range(0, len(clean), 500):
+        values = " ".join(f"<{i}>" for i in clean[start:start + 500])
+        rows = store.select(
+            PREFIXES + f"SELECT ?s ?l WHERE {{ VALUES ?s {{ {values} }} "
+            "VALUES ?p { skos:prefLabel dct:title rdfs:label } ?s ?p ?l }"
+        )
+        for row in rows:
+            found[row["s"].value].append(row["l"])
+    return {i: pick(found.get(i, []), lang) or local_name(i) for i in clean}
+
+
+# ---------------------------------------------------------------------------------------------
+# municipalities and concept versions
+
+
+@dataclass
+class Concept:
+    iri: str
+    label: str
+    issued: str | None = None
+    accepted: str | None = None
+    revision_of: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Municipality:
+    iri: str
+    label: str
+    fictional: bool
+    graph: str | None
+    concepts: list[Concept]
+    current: Concept
+
+
+def municipalities(store: Store, lang: str) -> list[Municipality]:
+    """Every municipality with a concept: real ones first, then fictional; newest version first."""
+    return memo(store, ("municipalities", lang), lambda: _municipalities(store, lang))
+
+
+def _municipalities(store: Store, lang: str) -> list[Municipality]:
+    rows = store.select(PREFIXES + """
+        SELECT DISTINCT ?m ?c ?issued ?accepted ?prev ?fict ?g WHERE {
+          ?current a kik:IntegrationConcept ; kik:municipality ?m .
+          ?current prov:wasRevisionOf* ?c .
+          OPTIONAL { ?c dct:issued ?issued } OPTIONAL { ?c dct:dateAccepted ?accepted }
+          OPTIONAL { ?c prov:wasRevisionOf ?prev }
+          OPTIONAL { ?m kik:fictional ?fict }
+          OPTIONAL { GRAPH ?g { ?m a kik:Municipality } }
+        }""")
+    concepts: dict[str, dict[str, Concept]] = defaultdict(dict)
+    info: dict[str, tuple[bool, str | None]] = {}
+    for row in rows:
+        m, c = _v(row, "m"), _v(row, "c")
+        concept = concepts[m].setdefault(c, Concept(iri=c, label=""))
+        concept.issued = concept.issued or _v(row, "issued")
+        concept.accepted = concept.accepted or _v(row, "accepted")
+        prev = _v(row, "prev")
+        if prev and prev not in concept.revision_of:
+            concept.revision_of.append(prev)
+        fictional = _v(row, "fict") == "true" or (info.get(m, (False, None))[0])
+        info[m] = (fictional, _v(row, "g") or info.get(m, (False, None))[1])
+    names = labels_for(store, set(concepts) | {c for cs in concepts.values() for c in cs}, lang)
+    result = []
+    for m, versions in concepts.items():
+        for concept in versions.values():
+            concept.label = names.get(concept.iri, local_name(concept.iri))
+        older = {p for c in versions.values() for p in c.revision_of}
+        ordered = sorted(versions.values(), key=lambda c: (c.issued or "", c.iri), reverse=True)
+        heads = [c for c in ordered if c.iri not in older] or ordered
+        result.append(Municipality(
+            iri=m, label=names.get(m, local_name(m)), fictional=info[m][0], graph=info[m][1],
+            concepts=ordered, current=heads[0],
+        ))
+    result.sort(key=lambda mu: (mu.fictional, mu.label.casefold()))
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# grids and profiles
+
+
+@dataclass
+class Grids:
+    by_iri: dict[str, Grid]
+    by_concept: dict[str, str]
+    by_challenge: dict[str, str]
+
+
+def grids(store: Store, lang: str) -> Grids:
+    """Every challenge grid with its cells (positions from kik:gridRow/gridColumn/gridIndex)."""
+    return memo(store, ("grids", lang), lambda: _grids(store, lang))
+
+
+def _grids(store: Store, lang: str) -> Grids:
+    rows = store.select(PREFIXES + """
+        SELECT ?grid ?rows ?cols ?c ?idx ?row ?col ?l WHERE {
+          ?grid a kik:ChallengeGrid .
+          OPTIONAL { ?grid kik:gridRows ?rows } OPTIONAL { ?grid kik:gridColumns ?cols }
+          ?c skos:inScheme ?grid ; kik:gridIndex ?idx ; kik:gridRow ?row ; kik:gridColumn ?col .
+          OPTIONAL { ?c skos:prefLabel ?l }
+        }""")
+    shape: dict[str, tuple[int, int]] = {}
+    cells: dict[str, dict[str, tuple[int, int, int]]] = defaultdict(dict)
+    names: dict[str, list[ox.Literal]] = defaultdict(list)
+    for row in rows:
+        grid, challenge = _v(row, "grid"), _v(row, "c")
+        cells[grid][challenge] = (_int(_v(row, "idx")), _int(_v(row, "row")), _int(_v(row, "col")))
+        shape[grid] = (_int(_v(row, "rows")), _int(_v(row, "cols")))
+        if "l" in row:
+            names[challenge].append(row["l"])
+    by_iri, by_challenge = {}, {}
+    for grid, members in cells.items():
+        n_rows = shape[grid][0] or max(r for _, r, _ in members.values())
+        n_cols = shape[grid][1] or max(c for _, _, c in members.values())
+        built = tuple(sorted(
+            (Cell(iri=c, index=i, row=r, column=col, label=pick(names[c], lang) or local_name(c))
+             for c, (i, r, col) in members.items()),
+            key=lambda cell: cell.index,
+        ))
+        by_iri[grid] = Grid(iri=grid, rows=n_rows, columns=n_cols, cells=built)
+        by_challenge.update({c.iri: grid for c in built})
+    links = store.select(PREFIXES + "SELECT ?c ?g WHERE { ?c kik:challengeGrid ?g }")
+    by_concept = {_v(r, "c"): _v(r, "g") for r in links}
+    return Grids(by_iri=by_iri, by_concept=by_concept, by_challenge=by_challenge)
+
+
+def challenge_counts(store: Store) -> dict[str, int]:
+    """How many measures address each challenge (the heat map)."""
+    def compute() -> dict[str, int]:
+        rows = store.select(PREFIXES + """
+            SELECT ?c (COUNT(DISTINCT ?m) AS ?n) WHERE { ?m a kik:Measure ; kik:addressesChallenge ?c }
+            GROUP BY ?c""")
+        return {_v(r, "c"): _int(_v(r, "n")) for r in rows}
+    return memo(store, ("counts",), compute)
+
+
+# ---------------------------------------------------------------------------------------------
+# measures with every facet the list filters on
+
+
+FACETS = {
+    "challenges": "kik:addressesChallenge",
+    "fields": "kik:inActionField",
+    "actors": "prov:wasAssociatedWith",
+    "target_groups": "kik:targetGroup",
+    "age_ranges": "kik:ageRange",
+    "funding": "kik:fundingSource",
+    "concepts": "dct:isPartOf",
+}
+
+
+@dataclass
+class MeasureRecord:
+    iri: str
+    title: str
+    description: str
+    fictional: bool
+    texts: str  # every title and description, case-folded, for the text search
+    facets: dict[str, frozenset[str]]
+
+    @property
+    def challenges(self) -> frozenset[str]:
+        return self.facets["challenges"]
+
+    @property
+    def concept(self) -> str | None:
+        return min(self.facets["concepts"], default=None)
+
+
+@dataclass
+class Measures:
+    records: list[MeasureRecord]
+    labels: dict[str, str]
+
+    def by_iri(self) -> dict[str, MeasureRecord]:
+        return {r.iri: r for r in self.records}
+
+
+def measures(store: Store, lang: str) -> Measures:
+    """All measures with their facets and the labels of every facet value (two queries)."""
+    return memo(store, ("measures", lang), lambda: _measures(store, lang))
+
+
+def _measures(store: Store, lang: str) -> Measures:
+    facet_values = " ".join(FACETS.values())
+    rows = store.select(PREFIXES + f"""
+        SELECT ?m ?p ?o WHERE {{
+          ?m a kik:Measure .
+          {{ VALUES ?p {{ dct:title rdfs:label dct:description kik:fictional {facet_values} }} ?m ?p ?o }}
+          UNION {{ ?m kik:inActionField ?f . ?f kik:servesGoal ?o . BIND(kik:servesGoal AS ?p) }}
+        }}""")
+    kik, dct = "https://w3id.org/kik/ontology#", "http://purl.org/dc/terms/"
+    names = {
+        kik + "addressesChallenge": "challenges", kik + "inActionField": "fields",
+        "http://www.w3.org/ns/prov#wasAssociatedWith": "actors", kik + "targetGroup": "target_groups",
+        kik + "ageRange": "age_ranges", kik + "fundingSource": "funding", dct + "isPartOf": "concepts",
+        kik + "servesGoal": "goals",
+    }
+    raw: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        raw[row["m"].value][row["p"].value].append(row["o"])
+    records, referenced = [], set()
+    for iri, props in raw.items():
+        titles = props.get(dct + "title", []) or props.get("http://www.w3.org/2000/01/rdf-schema#label", [])
+        descriptions = props.get(dct + "description", [])
+        facets = {
+            name: frozenset(o.value for o in props.get(predicate, []) if isinstance(o, ox.NamedNode))
+            for predicate, name in names.items()
+        }
+        referenced.update(*facets.values())
+        records.append(MeasureRecord(
+            iri=iri,
+            title=pick(titles, lang) or local_name(iri),
+            description=pick(descriptions, lang) or "",
+            fictional=any(o.value == "true" for o in props.get(kik + "fictional", [])),
+            texts=" ".join(o.value for o in [*titles, *descriptions]).casefold(),
+            facets=facets,
+        ))
+    records.sort(key=lambda r: (r.title.casefold(), r.iri))
+    return Measures(records=records, labels=labels_for(store, referenced, lang))
+
+
+# ---------------------------------------------------------------------------------------------
+# landing page parts
+
+
+@dataclass
+class Goal:
+    iri: str
+    notation: str
+    label: str
+
+
+def goals(store: Store, concept: str, lang: str) -> list[Goal]:
+    """The strategic goals of one concept version, by number."""
+    rows = store.select(PREFIXES + f"""
+        SELECT ?g ?n ?l WHERE {{
+          ?g a kik:StrategicGoal ; dct:isPartOf <{concept}> .
+          OPTIONAL {{ ?g skos:notation ?n }} OPTIONAL {{ ?g skos:prefLabel ?l }}
+        }}""")
+    labels: dict[str, list] = defaultdict(list)
+    notation: dict[str, str] = {}
+    for row in rows:
+        notation[_v(row, "g")] = _v(row, "n") or ""
+        if "l" in row:
+            labels[_v(row, "g")].append(row["l"])
+    found = [Goal(iri=g, notation=n, label=pick(labels[g], lang) or local_name(g)) for g, n in notation.items()]
+    return sorted(found, key=lambda goal: (_int(goal.notation, 10_000), goal.notation, goal.iri))
+
+
+@dataclass
+class Figure:
+    iri: str
+    indicator: str
+    indicator_label: str
+    period: str
+    day: date | None
+    value: float
+    approximate: bool
+    sources: list[tuple[str, str]]
+    page: str | None
+
+
+def figures(store: Store, municipality: Municipality, lang: str) -> list[Figure]:
+    """Data Cube observations in the municipality's graph (or about it), oldest first."""
+    scope = (f"GRAPH <{municipality.graph}> {{ ?o a qb:Observation }}" if municipality.graph
+             else f"?o sdmx-dimension:refArea <{municipality.iri}>")
+    rows = store.select(PREFIXES + f"""
+        SELECT ?o ?ind ?date ?value ?approx ?src ?page WHERE {{
+          {scope}
+          ?o kik:indicator ?ind ; sdmx-dimension:refPeriod ?date ; sdmx-measure:obsValue ?value .
+          OPTIONAL {{ ?o kik:approximate ?approx }} OPTIONAL {{ ?o dct:source ?src }}
+          OPTIONAL {{ ?o kik:sourcePage ?page }}
+        }}""")
+    found: dict[str, Figure] = {}
+    wanted: set[str] = set()
+    for row in rows:
+        iri = _v(row, "o")
+        try:
+            value = float(_v(row, "value"))
+        except (TypeError, ValueError):
+            continue
+        figure = found.setdefault(iri, Figure(
+            iri=iri, indicator=_v(row, "ind"), indicator_label="", period=_v(row, "date"),
+            day=parse_day(_v(row, "date")), value=value, approximate=_v(row, "approx") == "true",
+            sources=[], page=_v(row, "page"),
+        ))
+        source = _v(row, "src")
+        if source and source not in [s for s, _ in figure.sources]:
+            figure.sources.append((source, ""))
+        wanted.update({figure.indicator, *(s for s, _ in figure.sources)})
+    names = labels_for(store, wanted, lang)
+    for figure in found.values():
+        figure.indicator_label = names.get(figure.indicator, local_name(figure.indicator))
+        figure.sources = [(s, names.get(s, s)) for s, _ in figure.sources]
+    return sorted(found.values(), key=lambda f: (f.indicator_label.casefold(), f.day or date.min, f.iri))
+
+
+@dataclass
+class Document:
+    iri: str
+    label: str
+    concept: str
+    format: str | None
+    size: str | None
+    url: str | None
+
+
+def documents(store: Store, concepts: list[str], lang: str) -> list[Document]:
+    """Published files (PDFs) of the given concept versions."""
+    if not concepts:
+        return []
+    values = " ".join(f"<{c}>" for c in concepts)
+    rows = store.select(PREFIXES + f"""
+        SELECT ?d ?c ?fmt ?size ?url WHERE {{
+          VALUES ?c {{ {values} }}
+          ?d a kik:Document . {{ ?d dct:isPartOf ?c }} UNION {{ ?c kik:documents ?d }}
+          OPTIONAL {{ ?d dct:format ?fmt }} OPTIONAL {{ ?d schema:contentSize ?size }}
+          OPTIONAL {{ ?d dcat:downloadURL|schema:url|dcat:accessURL|foaf:page ?url }}
+        }}""")
+    found: dict[str, Document] = {}
+    for row in rows:
+        d = _v(row, "d")
+        kind = _v(row, "fmt")
+        kind = kind.rstrip("/").rsplit("/", 1)[-1] if kind and "://" in kind else kind
+        found.setdefault(d, Document(iri=d, label="", concept=_v(row, "c"), format=kind,
+                                     size=_v(row, "size"), url=_v(row, "url")))
+    names = labels_for(store, set(found), lang)
+    for doc in found.values():
+        doc.label = names[doc.iri]
+    return sorted(found.values(), key=lambda d: (concepts.index(d.concept), d.label.casefold()))
+
+
+def completeness(store: Store) -> dict[str, dict[str, Any]]:
+    """The build's completeness report (dist/stats.json) by concept IRI; empty when absent."""
+    def compute() -> dict[str, dict[str, Any]]:
+        dist = getattr(store, "dist", None) or Path(current_app.config["KIK_DIST"])
+        try:
+            stats = json.loads((Path(dist) / "stats.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {item["concept"]: item for item in stats.get("completeness", []) if "concept" in item}
+    return memo(store, ("completeness",), compute)

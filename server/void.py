@@ -1,0 +1,162 @@
+"""VoID description of the knowledge graph at /.well-known/void (RFC 5785, VoID §7).
+
+Counts come from the store and build.json; the dataset node is the catalog's ``…/catalog#kg``,
+so DCAT and VoID describe the same thing. Linksets group links to outside IRIs by target
+(Wikidata, or the web site a source lives on) and predicate.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from urllib.parse import urlsplit
+
+from flask import render_template
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, FOAF, RDF, XSD
+
+from kg.namespace import PREFIXES, WD
+from server import build_info, catalog, downloads
+from server.iri import dataset_base, public_base
+from server.terms import curie
+
+VOID = Namespace("http://rdfs.org/ns/void#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
+DUMP_FEATURES = {".ttl": "Turtle", ".nt": "N-Triples", ".rdf": "RDF_XML", ".jsonld": "JSON-LD", ".trig": "TriG", ".nq": "N-Quads"}
+# namespaces of vocabularies (terms), as opposed to datasets we link to (Wikidata entities)
+VOCABULARIES = sorted({*PREFIXES.values(), str(RDF), "http://www.w3.org/2000/01/rdf-schema#",
+                       "http://www.w3.org/2006/vcard/ns#"} - {str(WD)}, key=len, reverse=True)
+
+COUNTS = """
+SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?p) AS ?properties)
+       (COUNT(DISTINCT ?o) AS ?objects) WHERE { ?s ?p ?o }
+"""
+ENTITIES = "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), \"%s\")) }"
+CLASSES = "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY ?class"
+PROPERTIES = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p"
+OUTGOING = """
+SELECT ?p ?o WHERE {
+  ?s ?p ?o . FILTER(isIRI(?s) && isIRI(?o) && STRSTARTS(STR(?s), "%s") && !STRSTARTS(STR(?o), "%s"))
+  FILTER(?p != <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>)
+}
+"""
+
+
+def vocabulary_of(iri: str) -> str | None:
+    """The namespace of a known vocabulary that ``iri`` belongs to."""
+    return next((namespace for namespace in VOCABULARIES if iri.startswith(namespace)), None)
+
+
+def target_of(iri: str) -> str:
+    """Which outside dataset a link goes to: Wikidata, or the site (scheme and host) of the IRI."""
+    if iri.startswith(str(WD)):
+        return str(WD)
+    parts = urlsplit(iri)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+def statistics() -> dict:
+    """Every number VoID publishes, computed once per served build."""
+    store = build_info.store()
+    cache = getattr(store, "_void_statistics", None)
+    if cache is not None:
+        return cache
+    base = dataset_base()
+    counts = store.select(COUNTS)[0]
+    links = Counter()
+    for row in store.select(OUTGOING % (base, base)):
+        target = row["o"].value
+        if vocabulary_of(target) is None:
+            links[(target_of(target), row["p"].value)] += 1
+    result = {
+        "triples": int(counts["triples"].value),
+        "subjects": int(counts["subjects"].value),
+        "properties": int(counts["properties"].value),
+        "objects": int(counts["objects"].value),
+        "entities": int(store.select(ENTITIES % base)[0]["n"].value),
+        "classes": [(row["class"].value, int(row["n"].value)) for row in store.select(CLASSES)],
+        "property_counts": [(row["p"].value, int(row["n"].value)) for row in store.select(PROPERTIES)],
+        "links": sorted(((t, p, n) for (t, p), n in links.items()), key=lambda item: (item[0] != str(WD), item[0], item[1])),
+    }
+    try:
+        store._void_statistics = result
+    except AttributeError:  # a store that does not take attributes is simply asked again
+        pass
+    return result
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in text).strip("-")
+
+
+def void_graph() -> Graph:
+    """The VoID description as RDF."""
+    graph = Graph()
+    graph.bind("void", VOID)
+    stats = statistics()
+    here = URIRef(dataset_base() + ".well-known/void")
+    dataset = catalog.iri("kg")
+    graph.add((here, RDF.type, VOID.DatasetDescription))
+    graph.add((here, FOAF.primaryTopic, dataset))
+    graph.add((here, DCTERMS.title, Literal("VoID-Beschreibung des Wissensgraphen", lang="de")))
+
+    graph.add((dataset, RDF.type, VOID.Dataset))
+    graph.add((dataset, DCTERMS.title, Literal(catalog.setting("KIK_DATASET_TITLE_DE"), lang="de")))
+    graph.add((dataset, FOAF.homepage, URIRef(public_base())))
+    graph.add((dataset, VOID.uriSpace, Literal(dataset_base())))
+    graph.add((dataset, VOID.sparqlEndpoint, URIRef(public_base() + catalog.setting("KIK_SPARQL_PATH"))))
+    graph.add((dataset, VOID.uriLookupEndpoint, URIRef(public_base())))
+    graph.add((dataset, DCTERMS.license, URIRef(catalog.setting("KIK_LICENSE"))))
+    graph.add((dataset, DCTERMS.modified, Literal(build_info.build_time().date(), datatype=XSD.date)))
+    for name in sorted(downloads.published()):
+        plain = name.removesuffix(".gz")
+        suffix = plain[plain.rfind("."):]
+        if plain in catalog.DUMPS and suffix in DUMP_FEATURES:
+            graph.add((dataset, VOID.dataDump, URIRef(downloads.download_url(name))))
+            graph.add((dataset, VOID.feature, FORMATS[DUMP_FEATURES[suffix]]))
+    for key, predicate in (("triples", VOID.triples), ("entities", VOID.entities), ("subjects", VOID.distinctSubjects),
+                           ("objects", VOID.distinctObjects), ("properties", VOID.properties)):
+        graph.add((dataset, predicate, Literal(stats[key], datatype=XSD.integer)))
+    graph.add((dataset, VOID.classes, Literal(len(stats["classes"]), datatype=XSD.integer)))
+
+    used = {vocabulary_of(iri) for iri, _ in stats["classes"] + stats["property_counts"]} - {None}
+    for namespace in sorted(used):
+        graph.add((dataset, VOID.vocabulary, URIRef(namespace)))
+    for cls, count in stats["classes"]:
+        partition = URIRef(f"{here}#class-{_slug(curie(cls))}")
+        graph.add((dataset, VOID.classPartition, partition))
+        graph.add((partition, VOID["class"], URIRef(cls)))
+        graph.add((partition, VOID.entities, Literal(count, datatype=XSD.integer)))
+    for prop, count in stats["property_counts"]:
+        partition = URIRef(f"{here}#property-{_slug(curie(prop))}")
+        graph.add((dataset, VOID.propertyPartition, partition))
+        graph.add((partition, VOID.property, URIRef(prop)))
+        graph.add((partition, VOID.triples, Literal(count, datatype=XSD.integer)))
+    for name, count in sorted((build_info.build().get("graphs") or {}).items()):
+        subset = URIRef(f"{here}#graph-{_slug(name.removeprefix(dataset_base()))}")
+        graph.add((dataset, VOID.subset, subset))
+        graph.add((subset, RDF.type, VOID.Dataset))
+        graph.add((subset, VOID.uriSpace, Literal(name)))
+        graph.add((subset, FOAF.page, URIRef(public_base() + name.removeprefix(dataset_base()))))
+        graph.add((subset, VOID.triples, Literal(int(count), datatype=XSD.integer)))
+
+    for target, predicate, count in stats["links"]:
+        target_node = URIRef(f"{here}#target-{_slug(target)}")
+        linkset = URIRef(f"{here}#links-{_slug(target)}-{_slug(curie(predicate))}")
+        graph.add((target_node, RDF.type, VOID.Dataset))
+        graph.add((target_node, VOID.uriSpace, Literal(target)))
+        if target == str(WD):
+            graph.add((target_node, DCTERMS.title, Literal("Wikidata")))
+            graph.add((target_node, FOAF.homepage, URIRef("https://www.wikidata.org/")))
+        graph.add((linkset, RDF.type, VOID.Linkset))
+        graph.add((dataset, VOID.subset, linkset))
+        graph.add((linkset, VOID.subjectsTarget, dataset))
+        graph.add((linkset, VOID.objectsTarget, target_node))
+        graph.add((linkset, VOID.linkPredicate, URIRef(predicate)))
+        graph.add((linkset, VOID.triples, Literal(count, datatype=XSD.integer)))
+    return graph
+
+
+def void_html(graph: Graph, lang: str) -> str:
+    stats = statistics()
+    return render_template("ld/void.html", lang=lang, stats=stats, curie=curie, wikidata=str(WD),
+                           url=public_base() + ".well-known/void")

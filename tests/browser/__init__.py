@@ -1,0 +1,1 @@
+"""Helpers that drive a real headless Chromium for the page tests."""
