@@ -156,6 +156,21 @@ def graph_of(iri: str) -> Graph | None:
     return graph if len(graph) else None
 
 
+def with_data(document: Graph, iri: str) -> Graph:
+    """A served document plus what the knowledge graph itself says about its IRI (e.g. the ontology as a source)."""
+    described = graph_of(iri)
+    if described is None:
+        return document
+    merged = Graph()
+    for triple in document:
+        merged.add(triple)
+    for triple in described:
+        merged.add(triple)
+    for prefix, namespace in document.namespaces():
+        merged.bind(prefix, namespace, override=False)
+    return merged
+
+
 def resource_html(iri: str, lang: str) -> str | None:
     """A page from the pages module when it has one for this IRI."""
     from server import pages
@@ -204,7 +219,7 @@ def dereference(path: str):
     url = public_base() + stem
     document = DOCUMENTS.get(stem)
     if document is not None:
-        graph = document.graph()
+        graph = with_data(document.graph(), to_dataset(stem))
         return respond(graph, url, fmt, lambda: document.html(graph, lang))
     iri = to_dataset(stem)
     graph = graph_of(iri)

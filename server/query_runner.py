@@ -67,6 +67,7 @@ class QueryRunner:
         self._started = False
         self._closed = False
         self.replaced = 0
+        self.running = 0  # queries being evaluated right now (for monitoring and tests)
 
     # life cycle -------------------------------------------------------------------------------
 
@@ -149,6 +150,8 @@ class QueryRunner:
                 worker = self._idle.get(timeout=self.start_timeout)
             except queue.Empty:
                 raise WorkerFailed("no query worker became ready") from None
+            with self._lock:
+                self.running += 1
             try:
                 worker.conn.send(job)
                 if not worker.conn.poll(self.timeout):
@@ -158,6 +161,9 @@ class QueryRunner:
             except (EOFError, OSError) as error:
                 self._replace(worker)
                 raise WorkerFailed(f"the query worker stopped: {error}") from error
+            finally:
+                with self._lock:
+                    self.running -= 1
             worker.jobs += 1
             self._idle.put(worker)
             return outcome

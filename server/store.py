@@ -54,6 +54,7 @@ def open_store(spec: StoreSpec, materialize_union: bool = False) -> ox.Store:
         store.bulk_load(
             path=path,
             format=ox.RdfFormat.from_media_type(media_type),
+            base_iri=Path(path).resolve().as_uri(),  # relative IRIs in a file resolve against the file
             to_graph=ox.NamedNode(graph) if graph else None,
         )
     if materialize_union and spec.union_default_graph:

@@ -12,11 +12,11 @@ import warnings
 from pathlib import Path
 
 import owlready2
+import pyoxigraph as ox
 import pytest
 from pyld import jsonld
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib import namespace as rdfns
-from rdflib.compare import graph_diff, isomorphic
 from rdflib.namespace import (
     DCTERMS,
     FOAF,
@@ -188,12 +188,28 @@ def round_trip(graph: Graph, context: dict, auto_compact: bool) -> tuple[dict, G
     return doc, by_rdflib, by_pyld
 
 
+def same_triples(expected: Graph, actual: Graph) -> bool:
+    """Isomorphism by pyoxigraph's canonical blank-node labels.
+
+    rdflib.compare.isomorphic does not finish on our data (many alike prov:Attribution nodes).
+    """
+    def canonical(graph: Graph) -> ox.Dataset:
+        data = graph.serialize(format="nt", encoding="utf-8")
+        dataset = ox.Dataset(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
+        dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+        return dataset
+
+    return len(expected) == len(actual) and canonical(expected) == canonical(actual)
+
+
 def difference(expected: Graph, actual: Graph) -> str:
-    _, only_expected, only_actual = graph_diff(expected, actual)
-    return (
-        f"missing:\n{only_expected.serialize(format='nt')}\n"
-        f"unexpected:\n{only_actual.serialize(format='nt')}"
-    )
+    """The triples without blank nodes that only one side has (enough to find a lost term)."""
+    def ground(graph: Graph) -> set:
+        return {t for t in graph if not any(isinstance(n, BNode) for n in t)}
+
+    missing = sorted(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in ground(expected) - ground(actual))
+    extra = sorted(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in ground(actual) - ground(expected))
+    return f"{len(expected)} vs {len(actual)} triples; missing: {missing[:20]}; unexpected: {extra[:20]}"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -438,8 +454,8 @@ m:kennzahl\/einwohner a qb:Observation ;
 def test_context_round_trips_a_sample_through_rdflib_and_pyld(context: dict, auto_compact: bool) -> None:
     graph = Graph().parse(data=SAMPLE, format="turtle")
     doc, by_rdflib, by_pyld = round_trip(graph, context, auto_compact)
-    assert isomorphic(graph, by_rdflib), difference(graph, by_rdflib)
-    assert isomorphic(graph, by_pyld), difference(graph, by_pyld)
+    assert same_triples(graph, by_rdflib), difference(graph, by_rdflib)
+    assert same_triples(graph, by_pyld), difference(graph, by_pyld)
     text = json.dumps(doc)
     for key in ('"addressesChallenge"', '"label"', '"title"', '"gridIndex"', '"hadRole"', '"Measure"'):
         assert key in text, f"the context's short key {key} was not used"
@@ -450,7 +466,7 @@ def test_context_compacts_expanded_data_with_pyld(context: dict) -> None:
     expanded = json.loads(graph.serialize(format="json-ld"))
     compacted = jsonld.compact(expanded, {"@context": context})
     nquads = jsonld.to_rdf(compacted, {"format": "application/n-quads"})
-    assert isomorphic(graph, Graph().parse(data=nquads, format="nt"))
+    assert same_triples(graph, Graph().parse(data=nquads, format="nt"))
     measure = next(n for n in compacted["@graph"] if n.get("type") == "Measure")
     assert measure["title"] == {"de": "Sprachcafé (fiktiv)", "en": "Language café (fictional)"}
     assert measure["fictional"] is True
@@ -458,9 +474,10 @@ def test_context_compacts_expanded_data_with_pyld(context: dict) -> None:
 
 
 def test_context_round_trips_the_data(context: dict) -> None:
-    graph = Graph()
-    for g in {**data_graphs(), **built_graphs()}.values():
-        graph += g
-    _, by_rdflib, by_pyld = round_trip(graph, context, auto_compact=True)
-    assert isomorphic(graph, by_rdflib), difference(graph, by_rdflib)
-    assert isomorphic(graph, by_pyld), difference(graph, by_pyld)
+    failures = []
+    for where, graph in {**data_graphs(), **built_graphs()}.items():
+        _, by_rdflib, by_pyld = round_trip(graph, context, auto_compact=True)
+        for reader, result in (("rdflib", by_rdflib), ("pyld", by_pyld)):
+            if not same_triples(graph, result):
+                failures.append(f"{where} through {reader}: {difference(graph, result)}")
+    assert not failures, "\n".join(failures)

@@ -37,9 +37,17 @@ EVALUATION_SUITES = ("aggregates", "negation", "property-path", "subquery", "bin
 MEDIA_TYPES = {".ttl": "text/turtle", ".rdf": "application/rdf+xml", ".nt": "application/n-triples"}
 # evaluation tests left out, with the reason (everything else in the suites above must pass)
 LEFT_OUT = {
-    # the query has relative IRIs (FROM <data.ttl>, GRAPH <…>): only a file-based runner knows their base
-    "pp06", "pp07", "pp34", "pp35",
-    # entailment or engine-specific extensions the endpoint does not claim
+    # FROM <data.ttl> / GRAPH <ng-01.ttl>: a relative IRI meant against the test file; over the protocol it resolves
+    # against the endpoint URL (SPARQL 1.1 Protocol), so no graph of that name exists
+    "constructwhere04", "pp34", "pp35",  # GRAPH <ng-01.ttl> likewise
+    # expected result written in the RDF result-set vocabulary (.ttl), which rdflib cannot read as a result
+    "agg-empty-group-count-graph",
+    # Oxigraph 0.5.13 itself answers differently (engine, not endpoint; same answer from pyoxigraph directly):
+    "agg-groupconcat-04", "agg-groupconcat-06",  # language tags in GROUP_CONCAT (SPARQL 1.2 revision of the tests)
+    "graph-minus",  # MINUS inside GRAPH ?g
+    "zero_or_more_set_start", "zero_or_more_set_end",  # zero-length paths with a constant on an empty graph
+    "zero_or_one_set_start", "zero_or_one_set_end",
+    "csv03",  # the store keeps xsd:double as a value, so "1.0E6" comes back as 1000000
 }
 
 
