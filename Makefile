@@ -12,10 +12,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-install: $(BIN)/python
+# The SPARQL editor (YASGUI) comes from the npm registry, pinned in package-lock.json.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+install: $(BIN)/python node_modules/.package-lock.json
 	$(BIN)/pip install -q -e .
 
-install-test: $(BIN)/python
+install-test: $(BIN)/python node_modules/.package-lock.json
 	$(BIN)/pip install -q -e '.[test]'
 
 # Headless Chromium from Debian for the browser tests (issue: pages for people).

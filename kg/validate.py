@@ -286,7 +286,7 @@ def _format_text(report: ValidationReport, lang: str) -> str:
             details = []
             if result.path is not None:
                 details.append(f"{words['path']}: {_path_text(report.graph, result.path)}")
-            if result.value is not None:
+            if result.value is not None and result.value != focus:
                 details.append(f"{words['value']}: {_short(report.graph, result.value)}")
             lines.append(f"  [{severity_word}] {result.message(lang)}")
             if details:

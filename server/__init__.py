@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, jsonify
 
 from server import config
+from server.publication import Publication
 from server.store import EmbeddedStore
 
 
@@ -15,8 +16,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app for one dist/; fails at start (not per request) when the build is unusable."""
     app = Flask(__name__)
     app.config.update(config.load(overrides))
-    store = app.config.get("KIK_STORE_INSTANCE") or EmbeddedStore.from_dist(Path(app.config["KIK_DIST"]))
-    app.extensions["kik.store"] = store
+    injected = app.config.get("KIK_STORE_INSTANCE")
+    dist = Path(app.config["KIK_DIST"])
+    app.extensions["kik.store"] = injected or EmbeddedStore.from_dist(dist)
 
     from server import linked_data, pages, sparql
 
@@ -24,10 +26,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(linked_data.bp)
     app.register_blueprint(pages.bp)
 
+    if injected is None:
+        publication = Publication(app, dist, on_swap=sparql.retire_runner)
+        app.extensions["kik.publication"] = publication
+
+        @app.before_request
+        def serve_newest_build() -> None:
+            publication.refresh()
+
     @app.get("/health")
     def health():
         """Which build is served, so operators and load balancers can check a swap."""
-        return jsonify(status="ok", build=store.build.get("build"), triples=store.build.get("triples"))
+        build = get_store().build
+        return jsonify(status="ok", build=build.get("build"), triples=build.get("triples"))
 
     return app
 

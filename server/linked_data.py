@@ -136,9 +136,12 @@ def suggestions(iri: str) -> list[tuple[str, str]]:
     base = dataset_base()
     while len(parent) > len(base):
         parent = parent[: parent.rstrip("/").rfind("/") + 1]
-        found = store.select(
-            f'SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{parent}")) }} ORDER BY ?s LIMIT 10'
-        )
+        try:
+            found = store.select(
+                f'SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{parent}")) }} ORDER BY ?s LIMIT 10'
+            )
+        except SyntaxError:
+            found = []
         if found:
             return [(to_local(row["s"].value), row["s"].value) for row in found]
     return [(f"{public_base()}catalog", "Katalog / catalog")]
@@ -148,6 +151,13 @@ def graph_of(iri: str) -> Graph | None:
     """The description of a dataset IRI: a whole named graph for a graph name, else ``describe``."""
     if not usable(iri):
         return None
+    try:
+        return _described(iri)
+    except SyntaxError:  # the store rejects the IRI (e.g. a stray "%"): nothing can be known about it
+        return None
+
+
+def _described(iri: str) -> Graph | None:
     store = build_info.store()
     if iri in (build_info.build().get("graphs") or {}):
         graph = from_oxigraph(store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"), iri)

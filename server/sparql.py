@@ -90,6 +90,17 @@ class ProtocolError(Exception):
         self.headers = headers or {}
 
 
+def retire_runner(app: Flask) -> None:
+    """After a build swap: new queries get workers on the new build; the old pool is closed once
+    queries already running on it have had their full time."""
+    with _runner_lock:
+        old = app.extensions.pop("kik.query_runner", None)
+    if old is not None:
+        timer = threading.Timer(old.timeout + 5.0, old.close)
+        timer.daemon = True
+        timer.start()
+
+
 def get_runner(app: Flask) -> QueryRunner:
     """The app's pool of query workers, created on first use (a server that never gets a query
     starts no processes) and stopped at exit."""

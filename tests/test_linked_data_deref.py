@@ -143,7 +143,7 @@ def test_bad_requests_are_4xx_with_a_message(client):
     unknown_format = client.get("/hamm/stadt?format=docx")
     assert unknown_format.status_code == 400 and b"docx" in unknown_format.data
     for path in ("/hamm/gibt-es-nicht", "/hamm/massnahme/%22%3E%3Cscript%3E", "/hamm/a%20b", "/hamm/x{y}",
-                 "/%00", "/hamm/" + "x" * 5000, "/hamm/konzept/2018.exe", "/.well-known/nothing"):
+                 "/%00", "/hamm/100%25", "/hamm/%ff%fe", "/hamm/" + "x" * 5000, "/hamm/konzept/2018.exe", "/.well-known/nothing"):
         response = client.get(path, headers={"Accept": "text/plain"})
         assert response.status_code == 404, path
         assert b"Traceback" not in response.data and response.data.strip()
