@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -54,17 +55,37 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("count", type=int)
     generate.add_argument("out_dir", type=Path)
     generate.add_argument("--seed", type=int, default=0)
+
+    push = commands.add_parser("push", help="dist/ in einen externen SPARQL-1.1-Speicher laden (Graph Store Protocol)")
+    push.add_argument("--dist", type=Path, default=DEFAULT_DIST)
+    push.add_argument("--store", default=os.environ.get("KIK_STORE_GSP_URL", ""),
+                      help="Graph-Store-Protocol-Endpunkt, z. B. http://localhost:7878/store (Standard: $KIK_STORE_GSP_URL)")
+    push.add_argument("--query", default=os.environ.get("KIK_STORE_QUERY_URL", ""),
+                      help="Abfrage-Endpunkt, nur für --prune (Standard: $KIK_STORE_QUERY_URL)")
+    push.add_argument("--user", default=os.environ.get("KIK_STORE_USER", ""),
+                      help="Benutzer; das Passwort kommt aus $KIK_STORE_PASSWORD")
+    push.add_argument("--digest", action="store_true", help="HTTP-Digest statt Basic (Virtuoso)")
+    push.add_argument("--prune", action="store_true",
+                      help="Graphen unter https://w3id.org/kik/ löschen, die der Build nicht mehr hat")
+    push.add_argument("--quiet", action="store_true")
     return parser
 
 
 def _load_graph(data_dirs: list[Path], dist: Path):
     """The union graph from sources (if given) or from the served build."""
+    from kg.build import union_graph
+
+    return union_graph(_load_dataset(data_dirs, dist))
+
+
+def _load_dataset(data_dirs: list[Path], dist: Path):
+    """The dataset (a named graph per municipality) from sources (if given) or from the served build."""
     from rdflib import Dataset
 
-    from kg.build import build_dataset, union_graph
+    from kg.build import build_dataset
 
     if data_dirs:
-        return union_graph(build_dataset(data_dirs))
+        return build_dataset(data_dirs)
     dump = dist / "kg.nq"
     if not dump.is_file():
         raise SourceError(
@@ -74,7 +95,18 @@ def _load_graph(data_dirs: list[Path], dist: Path):
         )
     dataset = Dataset()
     dataset.parse(dump, format="nquads")
-    return union_graph(dataset)
+    return dataset
+
+
+def _write_failed(error: OSError, lang: str) -> int:
+    """One line for a build that could not be written (e.g. a full disk); dist/ is untouched."""
+    if lang == "de":
+        print(f"Build abgebrochen: Schreiben fehlgeschlagen ({error}); dist/ bleibt unverändert. "
+              "Abhilfe: Speicherplatz und Schreibrechte prüfen, dann erneut bauen.", file=sys.stderr)
+    else:
+        print(f"Build stopped: writing failed ({error}); dist/ is unchanged. "
+              "Fix: check free space and permissions, then build again.", file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 def command_build(args: argparse.Namespace) -> int:
@@ -82,7 +114,7 @@ def command_build(args: argparse.Namespace) -> int:
     from kg.build import REPOSITORY, build_dataset, union_graph
     from kg.progress import Progress
     from kg.stats import statistics
-    from kg.validate import format_report, load_shapes, validate
+    from kg.validate import format_report, load_shapes, validate_dataset
 
     data_dirs = args.data_dirs or default_data_dirs()
     progress = Progress(total=6, quiet=args.quiet)
@@ -93,7 +125,7 @@ def command_build(args: argparse.Namespace) -> int:
 
     progress.step("SHACL-Prüfung / validating")
     shapes = load_shapes()
-    report = validate(union, shapes)
+    report = validate_dataset(dataset, shapes)
     if not report.conforms_without_violations:
         print(format_report(report, lang=args.lang, fmt="text"), file=sys.stderr)
         print("Build abgebrochen: Verstöße gegen die Shapes; dist/ bleibt unverändert."
@@ -104,7 +136,10 @@ def command_build(args: argparse.Namespace) -> int:
     stats = statistics(union)
 
     progress.step("Dumps schreiben / writing dumps")
-    folder = export.new_build_folder(args.dist)
+    try:
+        folder = export.new_build_folder(args.dist)
+    except OSError as error:
+        return _write_failed(error, args.lang)
     try:
         context_path = REPOSITORY / "ontology" / "context.jsonld"
         context = json.loads(context_path.read_text(encoding="utf-8")) if context_path.is_file() else None
@@ -129,6 +164,9 @@ def command_build(args: argparse.Namespace) -> int:
         })
         progress.step("Veröffentlichen / publishing")
         final = export.publish(folder, args.dist)
+    except OSError as error:  # full disk, no permission: the served build stays as it was
+        export.discard(folder)
+        return _write_failed(error, args.lang)
     except BaseException:
         export.discard(folder)
         raise
@@ -137,9 +175,9 @@ def command_build(args: argparse.Namespace) -> int:
 
 
 def command_validate(args: argparse.Namespace) -> int:
-    from kg.validate import exit_code, format_report, validate
+    from kg.validate import exit_code, format_report, validate_dataset
 
-    report = validate(_load_graph(args.data_dirs, args.dist))
+    report = validate_dataset(_load_dataset(args.data_dirs, args.dist))
     print(format_report(report, lang=args.lang, fmt=args.format))
     return exit_code(report)
 
@@ -157,8 +195,13 @@ def command_stats(args: argparse.Namespace) -> int:
 
 def command_serve(args: argparse.Namespace) -> int:
     from server import create_app
+    from server.store import DistUnavailable
 
-    app = create_app({"KIK_DIST": str(args.dist.resolve())})
+    try:
+        app = create_app({"KIK_DIST": str(args.dist.resolve())})
+    except DistUnavailable as error:  # no half-working server: say why in one line and stop
+        print(f"kg serve: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     app.run(host=args.host, port=args.port)
     return EXIT_OK
 
@@ -170,12 +213,31 @@ def command_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def command_push(args: argparse.Namespace) -> int:
+    from kg.push import PushError, Target, push
+
+    if not args.store:
+        print("kg push: kein Speicher angegeben / no store given. Pass --store URL (the Graph Store Protocol "
+              "endpoint, e.g. http://localhost:7878/store) or set KIK_STORE_GSP_URL.", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    target = Target(gsp_url=args.store, query_url=args.query, user=args.user,
+                    password=os.environ.get("KIK_STORE_PASSWORD", ""), digest=args.digest)
+    report = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr, flush=True))
+    try:
+        push(args.dist, target, prune=args.prune, report=report)
+    except PushError as error:
+        print(f"kg push: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
 COMMANDS = {
     "build": command_build,
     "validate": command_validate,
     "stats": command_stats,
     "serve": command_serve,
     "generate": command_generate,
+    "push": command_push,
 }
 
 

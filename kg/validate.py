@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import functools
 import json
+import multiprocessing
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyshacl
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.exceptions import ParserError
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SH, SKOS
@@ -24,7 +26,7 @@ from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
 from kg.errors import SourceError
-from kg.namespace import bind_prefixes
+from kg.namespace import VOCAB_GRAPH, bind_prefixes
 
 SHAPES_DIR = Path(__file__).resolve().parents[1] / "shapes"
 
@@ -157,6 +159,130 @@ def validate(data: Graph, shapes: Graph | None = None) -> ValidationReport:
         graph=report_graph,
         labels=labels,
     )
+
+
+# Parallel validation of independent municipalities -------------------------------------------------
+
+PARALLEL_MIN_TRIPLES = 100_000  # below this, one in-process run is quicker than starting processes
+PARTS_PER_CHUNK = 25  # municipalities per pyshacl run: bounds each worker's memory
+_CHUNKS: list[Graph] = []  # handed to forked workers by inheritance, not by pickling
+
+
+def independent_parts(dataset: Dataset) -> list[Graph] | None:
+    """The municipality graphs, if validating each (or any group of them) together with the shared
+    vocabularies is the same as validating the union; else None.
+
+    It is the same when no resource is described (is a subject) in two municipality graphs or in a
+    municipality graph and the vocabularies, and no graph points at (has as object) a resource
+    another municipality graph describes: then every path and every SPARQL pattern that starts from a
+    focus node stays inside its own graph plus the vocabularies. Our shapes' few whole-graph queries
+    (duplicate notations, duplicate grid cells) group by a scheme or grid, which its municipality
+    describes, so they too stay inside one part. A resource that is only ever an object (an
+    undescribed IRI) yields the same finding in each part; ``_merge`` keeps one.
+    """
+    vocab = next((g for g in dataset.graphs() if g.identifier == VOCAB_GRAPH), None)
+    parts = [g for g in dataset.graphs() if len(g) and g.identifier != VOCAB_GRAPH]
+    owner: dict[Node, int] = {}
+    for index, graph in enumerate(parts):
+        for subject in set(graph.subjects(unique=True)):
+            if owner.setdefault(subject, index) != index:
+                return None
+    if vocab is not None:
+        if any(subject in owner for subject in vocab.subjects(unique=True)):
+            return None
+        if any(obj in owner for obj in vocab.objects(unique=True)):
+            return None
+    for index, graph in enumerate(parts):
+        for obj in graph.objects(unique=True):
+            if owner.get(obj, index) != index:
+                return None
+    return parts
+
+
+def _with_vocab(parts: list[Graph], vocab: Graph | None) -> Graph:
+    graph = Graph()
+    bind_prefixes(graph)
+    for part in parts:
+        graph += part
+    if vocab is not None:
+        graph += vocab
+    return graph
+
+
+def validate_dataset(dataset: Dataset, shapes: Graph | None = None, workers: int | None = None) -> ValidationReport:
+    """Validate a built dataset: municipality by municipality in parallel processes where that is
+    equivalent (see ``independent_parts``) and the data is large, else the union in one run."""
+    from kg.build import union_graph
+
+    if shapes is None:
+        shapes = load_shapes()
+    workers = workers or os.cpu_count() or 1
+    total = sum(len(g) for g in dataset.graphs())
+    parts = independent_parts(dataset) if total >= PARALLEL_MIN_TRIPLES and workers > 1 else None
+    if not parts or len(parts) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return validate(union_graph(dataset), shapes)
+    vocab = next((g for g in dataset.graphs() if g.identifier == VOCAB_GRAPH), None)
+    size = max(1, min(PARTS_PER_CHUNK, -(-len(parts) // workers)))
+    _CHUNKS[:] = [_with_vocab(parts[i:i + size], vocab) for i in range(0, len(parts), size)]
+    try:
+        with multiprocessing.get_context("fork").Pool(min(workers, len(_CHUNKS)), initializer=_worker_init,
+                                                      initargs=(shapes,)) as pool:
+            pieces = pool.map(_validate_chunk, range(len(_CHUNKS)), chunksize=1)
+    finally:
+        _CHUNKS.clear()
+    return _merge(pieces)
+
+
+_WORKER_SHAPES: list[Graph] = []
+
+
+def _worker_init(shapes: Graph) -> None:
+    _WORKER_SHAPES[:] = [shapes]
+
+
+def _validate_chunk(index: int) -> tuple[list[tuple[Node, Result]], list[tuple[Node, Node, Node]], dict[Node, dict[str, str]]]:
+    shapes = _WORKER_SHAPES[0]
+    report = validate(_CHUNKS[index], shapes)
+    found = [(node, _read_result(report.graph, shapes, node)) for node in report.graph.subjects(RDF.type, SH.ValidationResult)]
+    return found, list(report.graph), report.labels
+
+
+def _merge(pieces) -> ValidationReport:
+    """One report from the chunks' reports: one sh:ValidationReport node, each finding once."""
+    graph = Graph()
+    bind_prefixes(graph)
+    root = BNode()
+    results: dict[tuple, Result] = {}
+    labels: dict[Node, dict[str, str]] = {}
+    for found, triples, chunk_labels in pieces:
+        by_subject: dict[Node, list[tuple[Node, Node, Node]]] = {}
+        for triple in triples:
+            by_subject.setdefault(triple[0], []).append(triple)
+        for node, result in found:
+            key = (result.focus_node, result.path, result.value, result.severity, result.source_shape,
+                   result.constraint_component, tuple(sorted(result.messages.items())))
+            if key in results:
+                continue  # the same finding about a shared, undescribed resource in another chunk
+            results[key] = result
+            graph.add((root, SH.result, node))
+            todo, done = [node], set()
+            while todo:  # the result node and the blank nodes below it (paths, details)
+                current = todo.pop()
+                if current in done:
+                    continue
+                done.add(current)
+                for s, p, o in by_subject.get(current, []):
+                    graph.add((s, p, o))
+                    if isinstance(o, BNode) and o in by_subject and p != SH.value and p != SH.focusNode:
+                        todo.append(o)
+        for node, found_labels in chunk_labels.items():
+            labels.setdefault(node, found_labels)
+    ordered = sorted(results.values(), key=lambda r: (_SEVERITY_RANK.get(r.severity, 9), str(r.focus_node), str(r.path), str(r.value)))
+    conforms = not any(result.severity == "Violation" for result in ordered)
+    graph.add((root, RDF.type, SH.ValidationReport))
+    graph.add((root, SH.conforms, Literal(conforms)))
+    return ValidationReport(conforms_without_violations=conforms, results=ordered, graph=graph,
+                            labels={r.focus_node: labels.get(r.focus_node, {}) for r in ordered})
 
 
 class _PreparedQueryGraph(Graph):

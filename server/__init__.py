@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 
-from server import config
+from server import config, security
 from server.publication import Publication
+from server.external_store import ExternalStore, StoreSettings, StoreUnavailable
 from server.store import EmbeddedStore
 
 
@@ -18,15 +19,28 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(config.load(overrides))
     injected = app.config.get("KIK_STORE_INSTANCE")
     dist = Path(app.config["KIK_DIST"])
-    app.extensions["kik.store"] = injected or EmbeddedStore.from_dist(dist)
+    external = injected is None and StoreSettings.from_config(app.config) is not None
+    if injected is not None:
+        app.extensions["kik.store"] = injected
+    elif external:
+        app.extensions["kik.store"] = ExternalStore.from_config(app.config)
+    else:
+        app.extensions["kik.store"] = EmbeddedStore.from_dist(dist)
 
     from server import linked_data, pages, sparql
 
     app.register_blueprint(sparql.bp)
     app.register_blueprint(linked_data.bp)
     app.register_blueprint(pages.bp)
+    security.init_app(app)
 
-    if injected is None:
+    @app.errorhandler(StoreUnavailable)
+    def store_unavailable(error: StoreUnavailable):
+        """The external store is down: say so with a 503, not a 500."""
+        return Response(f"Der SPARQL-Speicher antwortet nicht / the SPARQL store does not answer: {error}\n",
+                        status=503, mimetype="text/plain", headers={"Retry-After": "5"})
+
+    if injected is None and not external:  # an external store's build.json follows the dist link itself
         publication = Publication(app, dist, on_swap=sparql.retire_runner)
         app.extensions["kik.publication"] = publication
 

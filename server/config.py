@@ -45,6 +45,12 @@ DEFAULTS: dict[str, Any] = {
     "KIK_DATASET_DESCRIPTION_EN": "Goals, action fields, challenges, measures, actors, sources and figures of municipal integration concepts as RDF, each statement with its source; also contains example data explicitly marked as fictional.",
     # path of the SPARQL endpoint below the public base (served by server/sparql.py)
     "KIK_SPARQL_PATH": "sparql",
+    # external SPARQL 1.1 store (docs/external-store.md); empty query URL = the embedded store
+    "KIK_STORE_QUERY_URL": "",
+    "KIK_STORE_GSP_URL": "",  # Graph Store Protocol endpoint, used by `kg push`
+    "KIK_STORE_USER": "",
+    "KIK_STORE_PASSWORD": "",
+    "KIK_STORE_AUTH": "basic",  # or "digest" (Virtuoso)
 }
 
 NUMBERS = {"KIK_QUERY_TIMEOUT": float, "KIK_MAX_RESULT_ROWS": int, "KIK_MAX_CONCURRENT_QUERIES": int, "KIK_MAX_QUERY_BYTES": int}

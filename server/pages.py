@@ -16,7 +16,7 @@ from server import page_data
 from server.chart_svg import line_chart
 from server.describe import describe
 from server.i18n import LANGUAGES, format_number, request_lang, translate
-from server.iri import dataset_base, to_local
+from server.iri import dataset_base, public_base, to_local
 from server.labels import local_name
 from server.measure_filter import SINGLE, apply, parse
 from server.profile_svg import profile_svg, unknown_svg
@@ -38,6 +38,54 @@ SCHEMA_TYPES = {
     KIK + "Programme": "Organization", "http://purl.org/linked-data/cube#Observation": "Observation",
     "http://purl.org/linked-data/cube#DataSet": "Dataset",
 }
+
+
+# texts of the multi-municipality parts (grids side by side, comparison across municipalities)
+MULTI_TEXTS: dict[str, dict[str, str]] = {
+    "de": {
+        "grids_title": "Herausforderungen der Kommunen nebeneinander",
+        "grids_intro": "Für jede Kommune ihr Raster der Herausforderungen; jede Zelle zeigt, wie viele Maßnahmen "
+                       "des aktuellen Konzepts die Herausforderung bearbeiten.",
+        "grids_scale_shared": "Gemeinsame Farbskala: die dunkelste Stufe gilt für die meistbearbeitete Herausforderung "
+                              "aller gezeigten Kommunen ({top} Maßnahmen).",
+        "grids_scale_own": "Eigene Farbskala je Kommune: Farben sind nur innerhalb eines Rasters vergleichbar.",
+        "grids_scale_switch_own": "Farbskala je Kommune",
+        "grids_scale_switch_shared": "Gemeinsame Farbskala",
+        "grids_choose": "Kommunen wählen",
+        "grids_show": "anzeigen",
+        "grids_measures": "{n} Maßnahmen im Konzept",
+        "grids_cell": "{index}: {label} – {n} Maßnahmen",
+        "grids_link": "Alle Raster nebeneinander",
+        "municipality_of": "Kommune",
+        "compare_across": "Die Maßnahmen gehören zu verschiedenen Kommunen. Herausforderungen zweier Raster gelten hier "
+                          "als gleich, wenn Nummer und Bezeichnung übereinstimmen (ohne den Zusatz „fiktiv“); "
+                          "die Daten selbst setzen sie nicht gleich.",
+    },
+    "en": {
+        "grids_title": "The municipalities' challenges side by side",
+        "grids_intro": "Each municipality's challenge grid; each cell shows how many measures of the current concept "
+                       "address the challenge.",
+        "grids_scale_shared": "Shared colour scale: the darkest shade stands for the most addressed challenge of all "
+                              "municipalities shown ({top} measures).",
+        "grids_scale_own": "Colour scale per municipality: colours compare only within one grid.",
+        "grids_scale_switch_own": "Colour scale per municipality",
+        "grids_scale_switch_shared": "Shared colour scale",
+        "grids_choose": "Choose municipalities",
+        "grids_show": "show",
+        "grids_measures": "{n} measures in the concept",
+        "grids_cell": "{index}: {label} – {n} measures",
+        "grids_link": "All grids side by side",
+        "municipality_of": "Municipality",
+        "compare_across": "The measures belong to different municipalities. Challenges of two grids count as the same "
+                          "here when number and name agree (ignoring the \"fictional\" marker); the data itself does "
+                          "not equate them.",
+    },
+}
+
+
+def _mt(lang: str, key: str, **values: object) -> str:
+    text = MULTI_TEXTS.get(lang, MULTI_TEXTS["de"])[key]
+    return text.format(**values) if values else text
 
 
 def _store():
@@ -122,9 +170,10 @@ def _fail(code: int, message: str):
 # landing page
 
 
-def _heat_levels(counts: dict[str, int], grid: Grid) -> dict[str, int]:
-    """0–4 shade per cell relative to the busiest challenge (0 = no measure)."""
-    top = max((counts.get(c.iri, 0) for c in grid.cells), default=0)
+def _heat_levels(counts: dict[str, int], grid: Grid, top: int | None = None) -> dict[str, int]:
+    """0–4 shade per cell relative to the busiest challenge (0 = no measure); ``top`` sets a shared scale."""
+    if top is None:
+        top = max((counts.get(c.iri, 0) for c in grid.cells), default=0)
     return {c.iri: (0 if not counts.get(c.iri) else 1 + min(3, (counts[c.iri] - 1) * 4 // max(top, 1)))
             for c in grid.cells}
 
@@ -187,14 +236,15 @@ def landing():
         "@type": "DataCatalog",
         "name": translate(lang, "site"),
         "description": translate(lang, "intro"),
-        "url": request.host_url,
+        "url": public_base(),
         "inLanguage": lang,
         "dataset": [{"@type": "Dataset", "@id": o["concept"].iri, "name": o["concept"].label,
                      "url": to_local(o["concept"].iri)} for o in overviews],
-        "distribution": [{"@type": "DataDownload", "contentUrl": request.host_url + "download/" + name}
+        "distribution": [{"@type": "DataDownload", "contentUrl": public_base() + "download/" + name}
                          for name in DOWNLOADS],
     }
-    return render_template("pages/landing.html", overviews=overviews, jsonld=jsonld)
+    return render_template("pages/landing.html", overviews=overviews, jsonld=jsonld,
+                           grids_link=_mt(lang, "grids_link") if len(overviews) > 1 else None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,37 +389,129 @@ def measures_list():
 # comparison
 
 
+def _municipality_by_concept(lang: str) -> dict[str, page_data.Municipality]:
+    """Each concept version's municipality (for measures of several municipalities on one page)."""
+    return {c.iri: m for m in page_data.municipalities(_store(), lang) for c in m.concepts}
+
+
+FICTIONAL_MARKERS = (" (fiktiv)", " (fictional)")
+
+
+def _challenge_key(cell) -> tuple[int, str]:
+    """What makes challenges of two grids comparable: the same number and the same German name.
+
+    Within one grid this is one cell; across municipalities (each with its own challenge IRIs) it
+    pairs cells only where the grids agree, so nothing is equated that the grids name differently.
+    """
+    label = cell.label
+    for marker in FICTIONAL_MARKERS:
+        label = label.removesuffix(marker)
+    return cell.index, " ".join(label.split()).casefold()
+
+
 @bp.get("/vergleich")
 def compare():
     lang = request_lang()
     chosen = list(dict.fromkeys(v for v in request.args.getlist("m") if v))
     data = page_data.measures(_store(), lang)
     by_iri = data.by_iri()
+    owners = _municipality_by_concept(lang)
+    groups = _measure_groups(data.records, owners)
     if not chosen:
-        return render_template("pages/compare.html", items=[], all_measures=data.records, jsonld=None)
+        return render_template("pages/compare.html", items=[], groups=groups, jsonld=None)
     if not 2 <= len(chosen) <= 4:
         _fail(400, translate(lang, "compare_need"))
     unknown = [m for m in chosen if m not in by_iri]
     if unknown:
         _fail(404, f"no measure with IRI {unknown[0]!r}")
     grids = page_data.grids(_store(), lang)
+    german = {c.iri: c for g in page_data.grids(_store(), "de").by_iri.values() for c in g.cells}
     records = [by_iri[m] for m in chosen]
+    keys = {r.iri: frozenset(_challenge_key(german[c]) if c in german else (0, c) for c in r.challenges)
+            for r in records}
     known = [r for r in records if r.challenges]
-    shared = frozenset.intersection(*(r.challenges for r in known)) if len(known) >= 2 else frozenset()
+    shared = frozenset.intersection(*(keys[r.iri] for r in known)) if len(known) >= 2 else frozenset()
     items = []
     for record in records:
         grid = _measure_grid({KIK + "addressesChallenge": set(record.challenges),
                               "http://purl.org/dc/terms/isPartOf": set(record.facets["concepts"])}, grids)
-        others = set().union(*(r.challenges for r in known if r is not record)) if record.challenges else set()
-        items.append({"record": record, "grid": grid, "only": (grid.ordered(record.challenges - others) if grid else []),
+        others = set().union(*(keys[r.iri] for r in known if r is not record)) if record.challenges else set()
+        own = {c for c in record.challenges if (_challenge_key(german[c]) if c in german else (0, c)) not in others}
+        owner = owners.get(record.concept or "")
+        items.append({"record": record, "grid": grid, "only": (grid.ordered(own) if grid else []),
+                      "municipality": owner,
                       "text": _profile_text(grid, record.challenges, lang) if grid and record.challenges else ""})
-    cells = {c.iri: c for g in grids.by_iri.values() for c in g.cells}
-    shared_cells = sorted((cells[c] for c in shared if c in cells), key=lambda c: c.index)
-    pairs = [{"a": a, "b": b, "shared": len(a.challenges & b.challenges), "union": len(a.challenges | b.challenges),
-              "score": jaccard(a.challenges, b.challenges)} for i, a in enumerate(records) for b in records[i + 1:]]
+    first = known[0] if known else None
+    shared_cells = sorted((grids.by_iri[grids.by_challenge[c]].cell(c) for c in (first.challenges if first else ())
+                           if c in grids.by_challenge and c in german and _challenge_key(german[c]) in shared),
+                          key=lambda c: c.index)
+    pairs = [{"a": a, "b": b, "shared": len(keys[a.iri] & keys[b.iri]), "union": len(keys[a.iri] | keys[b.iri]),
+              "score": jaccard(keys[a.iri], keys[b.iri])} for i, a in enumerate(records) for b in records[i + 1:]]
+    across = len({item["municipality"].iri for item in items if item["municipality"]}) > 1
     jsonld = {"@context": "https://schema.org", "@type": "ItemList", "name": translate(lang, "compare_title"),
               "inLanguage": lang,
               "itemListElement": [{"@type": "ListItem", "position": n + 1, "url": to_local(r.iri), "name": r.title}
                                   for n, r in enumerate(records)]}
     return render_template("pages/compare.html", items=items, shared=shared_cells, pairs=pairs,
-                           known=known, all_measures=data.records, jsonld=jsonld)
+                           known=known, groups=groups, jsonld=jsonld,
+                           across=_mt(lang, "compare_across") if across else None,
+                           municipality_word=_mt(lang, "municipality_of"))
+
+
+def _measure_groups(records: list[page_data.MeasureRecord],
+                    owners: dict[str, page_data.Municipality]) -> list[tuple[str, list[page_data.MeasureRecord]]]:
+    """The measures to choose from, by municipality (in the landing page's order), for the form."""
+    order: dict[str, int] = {}
+    for owner in owners.values():
+        order.setdefault(owner.iri, len(order))
+    grouped: dict[str, list[page_data.MeasureRecord]] = {}
+    labels: dict[str, str] = {}
+    for record in records:
+        owner = owners.get(record.concept or "")
+        key = owner.iri if owner else ""
+        labels[key] = owner.label if owner else "–"
+        grouped.setdefault(key, []).append(record)
+    return [(labels[k], grouped[k]) for k in sorted(grouped, key=lambda k: (order.get(k, len(order)), k))]
+
+
+# ---------------------------------------------------------------------------------------------
+# the municipalities' grids side by side
+
+
+@bp.get("/raster")
+def grids_side_by_side():
+    """Each municipality's heat map next to the others', on one colour scale unless asked otherwise."""
+    lang = request_lang()
+    store = _store()
+    everyone = page_data.municipalities(store, lang)
+    wanted = list(dict.fromkeys(v for v in request.args.getlist("k") if v))
+    known = {m.iri for m in everyone}
+    unknown = [k for k in wanted if k not in known]
+    if unknown:
+        _fail(404, f"no municipality with IRI {unknown[0]!r}")
+    scale = request.args.get("skala", "gemeinsam")
+    if scale not in ("gemeinsam", "eigen"):
+        _fail(400, "skala: gemeinsam | eigen")
+    shown = [m for m in everyone if not wanted or m.iri in wanted]
+    grids = page_data.grids(store, lang)
+    counts = page_data.challenge_counts(store)
+    per_concept: dict[str, int] = {}
+    for record in page_data.measures(store, lang).records:
+        for concept in record.facets["concepts"]:
+            per_concept[concept] = per_concept.get(concept, 0) + 1
+    panels = []
+    for m in shown:
+        grid_iri = grids.by_concept.get(m.current.iri)
+        panels.append({"municipality": m, "concept": m.current, "grid": grids.by_iri.get(grid_iri) if grid_iri else None,
+                       "measures": per_concept.get(m.current.iri, 0)})
+    top = max((counts.get(c.iri, 0) for p in panels if p["grid"] for c in p["grid"].cells), default=0)
+    for panel in panels:
+        if panel["grid"]:
+            panel["levels"] = _heat_levels(counts, panel["grid"], top if scale == "gemeinsam" else None)
+    texts = {key: _mt(lang, key) for key in MULTI_TEXTS["de"] if "{" not in MULTI_TEXTS["de"][key]}
+    return render_template(
+        "pages/grids.html", panels=panels, everyone=everyone, wanted=set(wanted), scale=scale, counts=counts,
+        texts=texts, scale_note=_mt(lang, "grids_scale_shared", top=top) if scale == "gemeinsam" else _mt(lang, "grids_scale_own"),
+        measures_text=lambda n: _mt(lang, "grids_measures", n=n),
+        cell_text=lambda cell, n: _mt(lang, "grids_cell", index=cell.index, label=cell.label, n=n),
+    )

@@ -109,6 +109,11 @@ def get_runner(app: Flask) -> QueryRunner:
         return runner
     with _runner_lock:
         runner = app.extensions.get("kik.query_runner")
+        if runner is None and hasattr(app.extensions["kik.store"], "forwarder"):
+            # an external store: forward to its query endpoint, with our limits in front
+            runner = app.extensions["kik.store"].forwarder(
+                workers=app.config["KIK_MAX_CONCURRENT_QUERIES"], timeout=app.config["KIK_QUERY_TIMEOUT"])
+            app.extensions["kik.query_runner"] = runner
         if runner is None:
             spec = getattr(app.extensions["kik.store"], "spec", None)
             if spec is None:

@@ -7,6 +7,7 @@ take its place behind the same methods (another issue). Views never import pyoxi
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -28,6 +29,18 @@ class Store(Protocol):
 
 class DistUnavailable(RuntimeError):
     """dist/ is missing or unreadable: the server must not start half-working."""
+
+
+def _exit_quietly_when_unavailable(kind, error, trace, _default=sys.excepthook) -> None:
+    """A WSGI server (``waitress-serve --call server:create_app``) that cannot load the build
+    stops with one line saying why (exit status 1), not a traceback."""
+    if issubclass(kind, DistUnavailable):
+        print(f"kik: {error}", file=sys.stderr)
+    else:
+        _default(kind, error, trace)
+
+
+sys.excepthook = _exit_quietly_when_unavailable
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,166 @@
+"""Processes the benchmark starts: launch in their own group, watch memory, always clean up.
+
+Every process goes into a new session (its own process group), so stopping it also stops the
+children it forked (our query workers, uvicorn, nginx workers) and nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_STARTED: list[subprocess.Popen] = []
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(argv: list[str], log: Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start a process in its own session, output to ``log``; remembered for ``stop_all``."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    stream = log.open("wb")
+    process = subprocess.Popen(argv, stdout=stream, stderr=subprocess.STDOUT, cwd=cwd,
+                               env={**os.environ, **(env or {})}, start_new_session=True)
+    stream.close()
+    _STARTED.append(process)
+    return process
+
+
+def stop(process: subprocess.Popen, grace: float = 5.0) -> None:
+    """TERM the process group, KILL it after ``grace`` seconds."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # stragglers of the group (forked workers)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        pass
+    if process in _STARTED:
+        _STARTED.remove(process)
+
+
+def stop_all() -> None:
+    for process in list(_STARTED):
+        stop(process, grace=2.0)
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        tree.setdefault(int(fields[1]), []).append(int(entry))
+    return tree
+
+
+def tree_rss(pid: int) -> int:
+    """Resident memory in bytes of ``pid`` and all its descendants."""
+    tree = _children()
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(tree.get(current, []))
+        try:
+            with open(f"/proc/{current}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except OSError:
+            continue
+    return total
+
+
+@dataclass
+class RssSampler:
+    """Samples the tree RSS of a process in the background; ``peak`` is the highest seen."""
+
+    pid: int
+    interval: float = 0.1
+    peak: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def __enter__(self) -> "RssSampler":
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss(self.pid))
+            self._stop.wait(self.interval)
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=2)
+
+
+@dataclass
+class Timed:
+    seconds: float
+    peak_rss: int
+    returncode: int
+
+
+def run_timed(argv: list[str], log: Path, timeout: float, cwd: Path | None = None,
+              env: dict[str, str] | None = None) -> Timed:
+    """Run a command to completion, with wall time and peak RSS of its process tree."""
+    started = time.monotonic()
+    process = start(argv, log, cwd=cwd, env=env)
+    with RssSampler(process.pid) as sampler:
+        try:
+            code = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            stop(process)
+            raise TimeoutError(f"{' '.join(argv[:3])}… did not finish in {timeout:g} s (log: {log})") from None
+    elapsed = time.monotonic() - started
+    stop(process)
+    return Timed(elapsed, sampler.peak, code)
+
+
+def wait_until_answers(url: str, process: subprocess.Popen, timeout: float, started: float,
+                       headers: dict[str, str] | None = None) -> float:
+    """Poll ``url`` until it answers 200; returns the seconds since ``started`` (a monotonic time
+    taken just before the process was launched). Raises if the process dies or time runs out."""
+    request = urllib.request.Request(url, headers=headers or {})
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before answering {url}")
+        try:
+            with urllib.request.urlopen(request, timeout=max(1.0, timeout)) as response:
+                if response.status == 200:
+                    response.read()
+                    return time.monotonic() - started
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"{url} did not answer within {timeout:g} s")
+        time.sleep(0.02)
