@@ -17,6 +17,7 @@
       populateFromUrl: false,
       endpointCatalogueOptions: { getData: function () { return [{ endpoint: endpoint }]; } }
     });
+    window.kikYasgui = yasgui; // for scripted use and the browser test
     examples.forEach(function (example, index) {
       yasgui.addTab(index === 0, {
         name: example.title,
