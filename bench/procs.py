@@ -80,16 +80,17 @@ def _children() -> dict[int, list[int]]:
 
 
 def tree_rss(pid: int) -> int:
-    """Resident memory in bytes of ``pid`` and all its descendants."""
+    """Memory in bytes of ``pid`` and all its descendants: the sum of their proportional set sizes
+    (PSS), so pages that forked workers share with their parent count once, not once per process."""
     tree = _children()
     total, todo = 0, [pid]
     while todo:
         current = todo.pop()
         todo.extend(tree.get(current, []))
         try:
-            with open(f"/proc/{current}/status") as status:
-                for line in status:
-                    if line.startswith("VmRSS:"):
+            with open(f"/proc/{current}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith("Pss:"):
                         total += int(line.split()[1]) * 1024
                         break
         except OSError:

@@ -1,4 +1,4 @@
-"""The ``kg`` command: build, validate, stats, serve, generate.
+"""The ``kg`` command: build, validate, stats, serve, generate, push.
 
 Exit codes: 0 fine (warnings allowed), 1 SHACL violations, 2 bad input (file, line, column, fix).
 """
@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     push.add_argument("--user", default=os.environ.get("KIK_STORE_USER", ""),
                       help="Benutzer; das Passwort kommt aus $KIK_STORE_PASSWORD")
     push.add_argument("--digest", action="store_true", help="HTTP-Digest statt Basic (Virtuoso)")
+    push.add_argument("--graph-param", default="graph",
+                      help="Name des Graph-Parameters (Standard: graph; Virtuoso: graph-uri)")
     push.add_argument("--prune", action="store_true",
                       help="Graphen unter https://w3id.org/kik/ löschen, die der Build nicht mehr hat")
     push.add_argument("--quiet", action="store_true")
@@ -221,7 +223,8 @@ def command_push(args: argparse.Namespace) -> int:
               "endpoint, e.g. http://localhost:7878/store) or set KIK_STORE_GSP_URL.", file=sys.stderr)
         return EXIT_BAD_INPUT
     target = Target(gsp_url=args.store, query_url=args.query, user=args.user,
-                    password=os.environ.get("KIK_STORE_PASSWORD", ""), digest=args.digest)
+                    password=os.environ.get("KIK_STORE_PASSWORD", ""), digest=args.digest,
+                    graph_param=args.graph_param)
     report = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr, flush=True))
     try:
         push(args.dist, target, prune=args.prune, report=report)

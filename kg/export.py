@@ -31,6 +31,7 @@ DUMP_FORMATS: dict[str, tuple[ox.RdfFormat, bool]] = {
     "kg.nq": (ox.RdfFormat.N_QUADS, True),
 }
 JSONLD_FILE = "kg.jsonld"
+STORE_SUFFIX = ".oxigraph"  # <build folder>.oxigraph: the build's on-disk Oxigraph store, beside it
 KEEP_BUILDS = 3
 
 
@@ -70,11 +71,33 @@ def write_dumps(dataset: Dataset, folder: Path, context: dict | None) -> None:
     for name, (rdf_format, with_graphs) in DUMP_FORMATS.items():
         items = quads if with_graphs else triples
         ox.serialize(items, output=str(folder / name), format=rdf_format, prefixes=PREFIXES if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML) else None)
+    write_store(quads, store_dir(folder))
     default = Dataset()
     for s, p, o, _ in dataset.quads((None, None, None, None)):
         default.default_graph.add((s, p, o))
     text = default.default_graph.serialize(format="json-ld", context=context, auto_compact=True) if context else default.default_graph.serialize(format="json-ld")
     (folder / JSONLD_FILE).write_text(text, encoding="utf-8")
+
+
+def store_dir(build_folder: Path) -> Path:
+    """Where a build's on-disk store lives: beside the build folder (dist/ itself holds files only),
+    named after the finished build, so it is written once and never renamed."""
+    return build_folder.with_name(build_folder.name.removesuffix(".partial") + STORE_SUFFIX)
+
+
+def write_store(quads: list[ox.Quad], path: Path) -> None:
+    """The build as an on-disk Oxigraph store: every named graph, and their union as the default graph.
+
+    Every server process opens it read-only in milliseconds and the operating system shares its
+    pages between them, instead of each query worker parsing kg.nq into memory of its own. The
+    union is materialised so that the default graph is the union *and* FROM / FROM NAMED still work.
+    """
+    store = ox.Store(str(path))
+    store.bulk_extend(quads)
+    store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads)
+    store.flush()
+    store.optimize()
+    del store
 
 
 def sha256(path: Path) -> str:
@@ -131,13 +154,15 @@ def publish(folder: Path, dist: Path) -> Path:
 def discard(folder: Path) -> None:
     """Remove an unfinished build; the served one is untouched."""
     shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(store_dir(folder), ignore_errors=True)
 
 
 def _prune(builds: Path, keep: Path) -> None:
-    finished = sorted(p for p in builds.iterdir() if p.is_dir() and not p.name.endswith(".partial"))
+    finished = sorted(p for p in builds.iterdir() if p.is_dir() and not p.name.endswith((".partial", STORE_SUFFIX)))
     for old in finished[:-KEEP_BUILDS]:
         if old != keep:
             shutil.rmtree(old, ignore_errors=True)
+            shutil.rmtree(store_dir(old), ignore_errors=True)
 
 
 def write_json(path: Path, data: object) -> None:

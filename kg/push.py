@@ -38,6 +38,7 @@ class Target:
     password: str = ""
     digest: bool = False
     timeout: float = 300.0
+    graph_param: str = "graph"  # Virtuoso's /sparql-graph-crud* name it ``graph-uri``
 
     def auth(self) -> requests.auth.AuthBase | None:
         if not self.user:
@@ -60,8 +61,8 @@ def graphs_of(dump: Path) -> dict[str, list[ox.Triple]]:
     return dict(graphs)
 
 
-def _graph_params(name: str) -> dict[str, str]:
-    return {"default": ""} if name == DEFAULT_GRAPH else {"graph": name}
+def _graph_params(name: str, graph_param: str = "graph") -> dict[str, str]:
+    return {"default": ""} if name == DEFAULT_GRAPH else {graph_param: name}
 
 
 def _explain(response: requests.Response, target: Target) -> str:
@@ -82,7 +83,7 @@ def _explain(response: requests.Response, target: Target) -> str:
 def _send(session: requests.Session, target: Target, method: str, name: str, body: bytes | None) -> None:
     headers = {"Content-Type": f"{NTRIPLES}; charset=utf-8"} if body is not None else {}
     try:
-        response = session.request(method, target.gsp_url, params=_graph_params(name), data=body,
+        response = session.request(method, target.gsp_url, params=_graph_params(name, target.graph_param), data=body,
                                    headers=headers, timeout=(10, target.timeout))
     except requests.RequestException as error:
         raise PushError(f"the store at {target.gsp_url} cannot be reached ({type(error).__name__}: {error}). "

@@ -8,8 +8,8 @@ from typing import Any
 from flask import Flask, Response, jsonify
 
 from server import config, security
-from server.publication import Publication
 from server.external_store import ExternalStore, StoreSettings, StoreUnavailable
+from server.publication import Publication
 from server.store import EmbeddedStore
 
 

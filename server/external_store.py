@@ -48,7 +48,7 @@ class StoreSettings:
     auth: str = "basic"  # or "digest" (Virtuoso's /sparql-auth)
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "StoreSettings | None":
+    def from_config(cls, config: Mapping[str, Any]) -> StoreSettings | None:
         """The settings when ``KIK_STORE_QUERY_URL`` is set, else None (embedded store)."""
         url = str(config.get("KIK_STORE_QUERY_URL") or "").strip()
         if not url:
@@ -162,7 +162,9 @@ class Forwarder:
         if not self._slots.acquire(blocking=False):
             raise Busy
         try:
-            form = [("query", job.query)]
+            # relative IRIs resolve against our endpoint, as in embedded mode (a prologue may hold several BASEs;
+            # on the first line, so the store's line numbers stay those of the client's query)
+            form = [("query", f"BASE <{job.base_iri}> {job.query}" if job.base_iri else job.query)]
             form += [("default-graph-uri", iri) for iri in job.default_graphs]
             form += [("named-graph-uri", iri) for iri in job.named_graphs]
             try:
@@ -232,7 +234,7 @@ class _Manifest:
             raise DistUnavailable(f"cannot read {self.link}/build.json: {error}. Run `kg build` and `kg push` first.") from error
         self.target, self.build, self.checked = target, build, time.monotonic()
 
-    def current(self) -> "_Manifest":
+    def current(self) -> _Manifest:
         if time.monotonic() - self.checked >= CHECK_INTERVAL and self.lock.acquire(blocking=False):
             try:
                 self.checked = time.monotonic()
@@ -263,7 +265,7 @@ class ExternalStore:
         self._manifest.load()
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any], check: bool = True) -> "ExternalStore":
+    def from_config(cls, config: Mapping[str, Any], check: bool = True) -> ExternalStore:
         """The store the configuration names; with ``check`` it must answer a query now (fail at start)."""
         settings = StoreSettings.from_config(config)
         if settings is None:
@@ -302,7 +304,7 @@ class ExternalStore:
     def select(self, query: str) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
         results = _parse_rows(self._ask_store(query, SELECT_TYPE))
         if isinstance(results, ox.QueryBoolean):
-            raise SyntaxError("expected a SELECT query, got an ASK answer")
+            raise TypeError("expected a SELECT query, got an ASK answer")
         names = [variable.value for variable in results.variables]
         return [{name: row[name] for name in names if row[name] is not None} for row in results]
 

@@ -140,16 +140,25 @@ class QueryRunner:
 
     # queries ----------------------------------------------------------------------------------
 
+    def _live_idle_worker(self) -> _Worker:
+        """An idle worker that is still alive: one that died while idle (killed, out of memory) is
+        replaced first, so the next query is answered instead of failing on a dead pipe."""
+        while True:
+            try:
+                worker = self._idle.get(timeout=self.start_timeout)
+            except queue.Empty:
+                raise WorkerFailed("no query worker became ready") from None
+            if worker.process.is_alive():
+                return worker
+            self._replace(worker)
+
     def run(self, job: QueryJob) -> QueryOutcome:
         """Answer one job; raises Busy, QueryTimeout or WorkerFailed instead of hanging."""
         if not self._slots.acquire(blocking=False):
             raise Busy
         try:
             self.start()
-            try:
-                worker = self._idle.get(timeout=self.start_timeout)
-            except queue.Empty:
-                raise WorkerFailed("no query worker became ready") from None
+            worker = self._live_idle_worker()
             with self._lock:
                 self.running += 1
             try:

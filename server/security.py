@@ -9,10 +9,12 @@ server accepts is a SPARQL query).
 
 from __future__ import annotations
 
+import io
 import logging
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+from werkzeug.wsgi import get_input_stream
 
 from server.errors import problem
 
@@ -84,10 +86,44 @@ def _internal_error(error: Exception):
     return Response(body, status=code, mimetype="text/plain")
 
 
+TOO_LARGE = "kik.body_too_large"
+
+
+class BoundedBody:
+    """WSGI middleware: a body without Content-Length (chunked) is read here, up to the limit, and
+    handed on with one, so every view sees the whole body or a 413 (werkzeug would otherwise hand
+    views a silently truncated body, and a truncated query must never run)."""
+
+    def __init__(self, wsgi_app, app: Flask) -> None:
+        self.wsgi_app = wsgi_app
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if "wsgi.input_terminated" in environ and not environ.get("CONTENT_LENGTH"):
+            limit = self.app.config["MAX_CONTENT_LENGTH"]
+            stream = get_input_stream(environ, max_content_length=limit + 1)
+            try:
+                body = b"".join(iter(lambda: stream.read(1 << 16), b""))
+            except RequestEntityTooLarge:
+                body = b""
+                environ[TOO_LARGE] = True
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            del environ["wsgi.input_terminated"]
+        return self.wsgi_app(environ, start_response)
+
+
+def _refuse_large_body() -> None:
+    if request.environ.get(TOO_LARGE):
+        raise RequestEntityTooLarge()
+
+
 def init_app(app: Flask) -> None:
     """Install the headers, the error handlers and the body limit on ``app``."""
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = app.config["KIK_MAX_QUERY_BYTES"]
+    app.wsgi_app = BoundedBody(app.wsgi_app, app)
+    app.before_request(_refuse_large_body)
     app.after_request(_secure)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InternalServerError, _internal_error)

@@ -146,6 +146,20 @@ def _too_large(size: int) -> ProtocolError:
     return ProtocolError(413, f"The request has {size} bytes; this endpoint accepts queries up to {_max_bytes()} bytes.")
 
 
+def _read_body(limit: int) -> bytes:
+    """Up to ``limit`` bytes of the body: a chunked body arrives in parts, and one read may return
+    only the first (a truncated query must never run)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = request.stream.read(limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 def _read_request() -> tuple[str | None, list[str], list[str]]:
     """The query text (None for a bare GET) and the protocol dataset, by the SPARQL 1.1 Protocol's rules."""
     if request.content_length is not None and request.content_length > _max_bytes():
@@ -171,7 +185,7 @@ def _read_request() -> tuple[str | None, list[str], list[str]]:
         charset = request.mimetype_params.get("charset", "utf-8").lower()
         if charset not in ("utf-8", "utf8"):
             raise ProtocolError(415, f"The query must be sent in UTF-8, not {charset}.")
-        body = request.stream.read(_max_bytes() + 1)
+        body = _read_body(_max_bytes() + 1)
         if len(body) > _max_bytes():
             raise _too_large(len(body))
         try:

@@ -7,12 +7,15 @@ take its place behind the same methods (another issue). Views never import pyoxi
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import pyoxigraph as ox
+
+from kg.export import store_dir
 
 
 class Store(Protocol):
@@ -53,6 +56,9 @@ class StoreSpec:
 
     files: tuple[tuple[str, str, str | None], ...]
     union_default_graph: bool = True
+    # an on-disk store written by the build (union already in the default graph, see kg.export.write_store):
+    # opened read-only instead of loading ``files``
+    store_path: str | None = None
 
 
 def open_store(spec: StoreSpec, materialize_union: bool = False) -> ox.Store:
@@ -62,6 +68,8 @@ def open_store(spec: StoreSpec, materialize_union: bool = False) -> ox.Store:
     default graph *and* a query's own FROM / FROM NAMED still work (Oxigraph's
     ``use_default_graph_as_union`` would override them).
     """
+    if spec.store_path:
+        return ox.Store.read_only(spec.store_path)
     store = ox.Store()
     for path, media_type, graph in spec.files:
         store.bulk_load(
@@ -86,9 +94,13 @@ class EmbeddedStore:
 
     @classmethod
     def from_dist(cls, dist: Path) -> "EmbeddedStore":
+        """The build's on-disk store (written by ``kg build`` beside the build folder) if it has one,
+        else its kg.nq loaded into memory."""
         dump = dist / "kg.nq"
         manifest = dist / "build.json"
-        spec = StoreSpec(files=((str(dump.resolve()), "application/n-quads", None),))
+        on_disk = store_dir(Path(os.path.realpath(dist)))
+        spec = StoreSpec(files=((str(dump.resolve()), "application/n-quads", None),),
+                         store_path=str(on_disk.resolve()) if (on_disk / "CURRENT").is_file() else None)
         try:
             build = json.loads(manifest.read_text(encoding="utf-8"))
             store = open_store(spec)
@@ -107,6 +119,9 @@ class EmbeddedStore:
 
     @property
     def union(self) -> bool:
+        """Whether queries ask Oxigraph for the union: not needed where the default graph already is it."""
+        if self.spec and self.spec.store_path:
+            return False
         return self.spec.union_default_graph if self.spec else True
 
     def select(self, query: str) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:

@@ -177,7 +177,7 @@ QUERIES = [
 
 @pytest.mark.parametrize("query", QUERIES)
 def test_sparql_select_equals_embedded(servers, query):
-    embedded, external = servers
+    assert len(servers) == 2
     answers = [requests.get(base + "sparql", params={"query": query},
                             headers={"Accept": "application/sparql-results+json"}, timeout=30) for base in servers]
     for response in answers:
@@ -286,3 +286,10 @@ def test_store_down_while_serving_gives_503_not_500(tmp_path, dist_dir):
     assert query.status_code == 503 and "cannot be reached" in query.get_data(as_text=True)
     page = client.get("/massnahmen")
     assert page.status_code == 503
+
+
+def test_relative_iris_resolve_against_our_endpoint_as_embedded(servers):
+    query = "SELECT ?x WHERE { BIND(<beispiel> AS ?x) }"
+    answers = [requests.get(base + "sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"},
+                            timeout=30).json()["results"]["bindings"][0]["x"]["value"] for base in servers]
+    assert answers[0] == answers[1] == PUBLIC + "beispiel"

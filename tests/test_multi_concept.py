@@ -97,7 +97,13 @@ def _first_measure(client, base: str) -> str:
 
 
 def test_compare_measures_of_two_municipalities(client):
-    a, b = _first_measure(client, BASES["musterstadt"]), _first_measure(client, BASES["gen-0001"])
+    a = _first_measure(client, BASES["musterstadt"])
+    # a measure of another municipality that shares a grid number with ``a`` and differs in another
+    b = _select(client, KIK + f"""SELECT ?b WHERE {{
+        <{a}> kik:addressesChallenge/kik:gridIndex ?i .
+        GRAPH <{BASES['gen-0001']}> {{ ?b a kik:Measure ; kik:addressesChallenge/kik:gridIndex ?i }}
+        FILTER EXISTS {{ ?b kik:addressesChallenge/kik:gridIndex ?j FILTER NOT EXISTS {{ <{a}> kik:addressesChallenge/kik:gridIndex ?j }} }}
+    }} ORDER BY ?b LIMIT 1""")[0]["b"]
     response = client.get("/vergleich", query_string=[("m", a), ("m", b)])
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -106,6 +112,7 @@ def test_compare_measures_of_two_municipalities(client):
     pa, pb = _profile(client, a), _profile(client, b)
     # same number, same name: the fictional grids repeat seed 002's names, so they are comparable
     expected = {i for i in pa.keys() & pb.keys() if pa[i] == pb[i]}
+    assert expected and pa.keys() != pb.keys()
     shared = page[page.index('class="shared'):page.index('id="sim-h"')]
     assert {int(i) for i in re.findall(r'data-index="(\d+)"', shared)} == expected
     score = re.search(r'data-score="([0-9.]+)"', page)
@@ -123,13 +130,15 @@ def test_compare_within_one_municipality_has_no_cross_note(client):
 def test_compare_form_groups_measures_by_municipality(client):
     page = client.get("/vergleich").get_data(as_text=True)
     groups = re.findall(r'<optgroup label="([^"]+)"', page)
-    assert len(groups) == 4 * len(set(groups))  # four selects, one group per municipality with measures each
-    assert any("gen-0002" in g for g in groups)
+    with_measures = _select(client, KIK + "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?m a kik:Measure } }")
+    assert len(set(groups)) == len(with_measures) >= 3  # one group per municipality with measures …
+    assert len(groups) == 4 * len(set(groups))  # … in each of the four selects
+    assert "Generierte Stadt 0002 (fiktiv)" in groups
 
 
 def _panels(page: str) -> dict[str, dict[int, int]]:
     panels = {}
-    for iri, body in re.findall(r'data-municipality="([^"]+)"(.*?)</section>', page, flags=re.S):
+    for iri, body in re.findall(r'data-municipality="([^"]+)"(.*?)</section>', page, flags=re.DOTALL):
         panels[iri] = {int(i): int(n) for i, n in re.findall(r'data-index="(\d+)" data-count="(\d+)"', body)}
     return panels
 

@@ -168,3 +168,19 @@ def test_resource_and_page_urls_naming_the_listener_do_not_fetch(live_server, li
         response = requests.get(live_server + path, params=params, timeout=30)
         assert response.status_code < 500
     assert listener.connections == []
+
+
+def test_the_listener_would_notice_a_connection() -> None:
+    """The check above can fail: a real connection to a fresh listener is recorded."""
+    probe = Listener()
+    try:
+        with socket.create_connection(("127.0.0.1", probe.port), timeout=5) as connection:
+            connection.sendall(b"POST /sparql HTTP/1.1\r\n\r\n")
+        deadline = threading.Event()
+        for _ in range(50):
+            if probe.connections:
+                break
+            deadline.wait(0.1)
+        assert probe.connections and probe.connections[0].startswith(b"POST")
+    finally:
+        probe.close()
