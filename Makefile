@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: serve test install install-test chromium build clean
+.PHONY: serve test test-load install install-test chromium build clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ serve: build
 
 test: install-test chromium
 	$(BIN)/pytest -q
+
+# The load test (50 clients, 30 s, production server); CI runs it after `make test`.
+test-load: install-test
+	$(BIN)/pytest -q -m load tests/test_load.py
 
 clean:
 	rm -rf dist .kg-builds .pytest_cache

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 from importlib import metadata
+from pathlib import Path
 
 from bench.load import CellResult, median, percentile
 
@@ -95,7 +96,8 @@ def render(info: dict[str, str], options, results, total_seconds: float) -> str:
         "queries (`docs/queries/*.rq`); ratios are ours ÷ peer (> 1 = ours is faster or larger).",
         "Load: closed loop, N client threads with keep-alive connections on loopback, each cycling through",
         f"all example queries for {options.seconds:g} s per cell; only HTTP 200 answers count. Client and",
-        "servers share the machine's cores, as on a small production host.",
+        "servers share the machine's cores, as on a small production host. Other jobs running on the machine",
+        "at the same time make single figures noisy; the ratios of one run are the figures to read.",
         "",
         f"- date: {info['date']}",
         f"- machine: {info['machine']}, {info['cpu']}, {info['memory']} RAM",
@@ -115,6 +117,9 @@ def render(info: dict[str, str], options, results, total_seconds: float) -> str:
     notes = [note for result in results for note in result.notes]
     if notes:
         lines += ["## Notes", "", *[f"- {note}" for note in notes], ""]
+    fixes = Path(__file__).with_name("fixes.md")
+    if fixes.is_file():
+        lines += [fixes.read_text(encoding="utf-8").rstrip(), ""]
     return "\n".join(lines) + "\n"
 
 

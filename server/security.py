@@ -13,7 +13,11 @@ import io
 import logging
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    RequestEntityTooLarge,
+)
 from werkzeug.wsgi import get_input_stream
 
 from server.errors import problem
@@ -26,18 +30,11 @@ log = logging.getLogger(__name__)
 # - style attributes: the measures list sets a CSS custom property (style="--cols: …");
 # - images: our SVGs and the data: icons inside YASGUI's stylesheet;
 # - fetches: YASGUI posts queries to /sparql on this origin.
-CONTENT_SECURITY_POLICY = "; ".join((
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "style-src-attr 'unsafe-inline'",
-    "img-src 'self' data:",
-    "font-src 'self' data:",
-    "connect-src 'self'",
-    "form-action 'self'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-))
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
 # YASGUI's result table adds <style> elements while it runs, so the editor page alone allows them
 EDITOR_POLICY = CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'", 1)
 EDITOR_PATH = "/sparql"

@@ -8,11 +8,13 @@ and on routes that take no body at all.
 from __future__ import annotations
 
 import http.client
+import threading
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 import requests
+from werkzeug.serving import make_server
 
 from server import create_app
 from tests.test_security_headers import check_headers
@@ -23,9 +25,6 @@ LIMIT = 2_000
 @pytest.fixture(scope="module")
 def small(dist_dir) -> Iterator[str]:
     """A server whose body limit is LIMIT bytes."""
-    from werkzeug.serving import make_server
-    import threading
-
     app = create_app({"KIK_DIST": str(dist_dir), "KIK_MAX_QUERY_BYTES": LIMIT})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -36,7 +36,7 @@ class Listener:
         while not self._stop.is_set():
             try:
                 connection, _ = self.socket.accept()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return

@@ -59,10 +59,7 @@ def rdflib_text(document: str, tmp_path: Path) -> str:
     path = tmp_path / "input.rdf"
     path.write_text(document, encoding="utf-8")
     graph = Graph()
-    try:
-        graph.parse(path, format="xml")
-    except Exception as error:  # a refusal is fine; reading the file is not
-        return f"refused: {error}"
+    graph.parse(path, format="xml")  # rdflib does not resolve external entities: they parse as ""
     return graph.serialize(format="nt")
 
 
