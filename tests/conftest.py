@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from kg.cli import main as kg_main
+from tests.serving import serving
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 HAMM = REPOSITORY / "data" / "hamm"
@@ -37,11 +36,5 @@ def app(dist_dir):
 @pytest.fixture(scope="session")
 def live_server(app) -> Iterator[str]:
     """The app behind a real threaded HTTP server on 127.0.0.1; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    with serving(app) as base:
+        yield base

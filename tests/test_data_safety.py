@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from werkzeug.serving import make_server
+from tests.serving import serving as serve_app
 
 from kg.cli import main as kg
 from server import create_app
@@ -74,17 +73,8 @@ def serving(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     dist = root / "dist"
     assert kg(["build", str(MINI), "--dist", str(dist), "--quiet"]) == 0
     app = create_app({"KIK_DIST": str(dist), "KIK_MAX_CONCURRENT_QUERIES": 1})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/", dist
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        runner = app.extensions.get("kik.query_runner")
-        if runner is not None:
-            runner.close()
+    with serve_app(app) as base:
+        yield base, dist
 
 
 def snapshot(base: str, dist: Path) -> dict:

@@ -8,7 +8,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +17,7 @@ import pytest
 import requests
 from rdflib import Graph
 from rdflib.compare import isomorphic
-from werkzeug.serving import make_server
+from tests.serving import serving
 
 from kg.cli import main as kg_main
 from server import create_app
@@ -69,18 +68,6 @@ def oxigraph_serve(location: Path) -> Iterator[str]:
         process.kill()
         process.wait(timeout=10)
         log.close()
-
-
-@contextmanager
-def serving(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 def _settings(dist: Path, **more) -> dict:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 from pathlib import Path
 
 import requests
-from werkzeug.serving import make_server
 
 from kg.cli import main as kg
 from server import create_app
 from tests.conftest import MINI
+from tests.serving import serving
 
 MEASURE_COUNT = "PREFIX kik: <https://w3id.org/kik/ontology#> SELECT (COUNT(?m) AS ?n) WHERE { ?m a kik:Measure }"
 
@@ -39,10 +38,7 @@ def test_swap_to_new_build_and_keep_old_on_failure(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     assert kg(["build", str(sources), "--dist", str(dist), "--quiet"]) == 0
     app = create_app({"KIK_DIST": str(dist), "KIK_QUERY_TIMEOUT": 5.0, "KIK_MAX_CONCURRENT_QUERIES": 1})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}/"
-    try:
+    with serving(app) as base:
         first = requests.get(f"{base}health", timeout=10).json()["build"]
         assert count_measures(base) == 3
 
@@ -72,8 +68,3 @@ def test_swap_to_new_build_and_keep_old_on_failure(tmp_path: Path) -> None:
         time.sleep(1.5)
         assert requests.get(f"{base}health", timeout=10).json()["build"] == second
         assert count_measures(base) == 4
-    finally:
-        server.shutdown()
-        runner = app.extensions.get("kik.query_runner")
-        if runner is not None:
-            runner.close()

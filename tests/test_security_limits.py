@@ -8,13 +8,12 @@ and on routes that take no body at all.
 from __future__ import annotations
 
 import http.client
-import threading
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 import requests
-from werkzeug.serving import make_server
+from tests.serving import serving
 
 from server import create_app
 from tests.test_security_headers import check_headers
@@ -26,17 +25,8 @@ LIMIT = 2_000
 def small(dist_dir) -> Iterator[str]:
     """A server whose body limit is LIMIT bytes."""
     app = create_app({"KIK_DIST": str(dist_dir), "KIK_MAX_QUERY_BYTES": LIMIT})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        runner = app.extensions.get("kik.query_runner")
-        if runner is not None:
-            runner.close()
+    with serving(app) as base:
+        yield base
 
 
 def big_query() -> str:

@@ -8,7 +8,6 @@ URL in any link or source, and the payload texts appear only escaped.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -16,7 +15,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from werkzeug.serving import make_server
+from tests.serving import serving as serve_app
 
 from kg.cli import main as kg
 from server import create_app
@@ -87,17 +86,8 @@ def xss_server(tmp_path_factory) -> Iterator[str]:
     dist = root / "dist"
     assert kg(["build", str(sources), "--dist", str(dist), "--quiet"]) == 0
     app = create_app({"KIK_DIST": str(dist), "KIK_QUERY_TIMEOUT": 10.0, "KIK_MAX_CONCURRENT_QUERIES": 1})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        runner = app.extensions.get("kik.query_runner")
-        if runner is not None:
-            runner.close()
+    with serve_app(app) as base:
+        yield base
 
 
 def local(base: str, iri: str) -> str:

@@ -4,7 +4,6 @@ selection of query-evaluation tests run through /sparql against their own data."
 from __future__ import annotations
 
 import io
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
@@ -18,10 +17,9 @@ from rdflib.collection import Collection
 from rdflib.compare import isomorphic
 from rdflib import namespace as rdfns
 from rdflib.query import Result
-from werkzeug.serving import make_server
+from tests.serving import serving
 
 from server import create_app
-from server.sparql import get_runner
 from server.store import EmbeddedStore
 
 SUITE = Path("/work/shared/standards/sparql11-tests")
@@ -52,15 +50,8 @@ LEFT_OUT = {
 
 
 def _serve(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/sparql"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        get_runner(app).close()
+    with serving(app) as base:
+        yield f"{base}sparql"
 
 
 def _app(store: EmbeddedStore):

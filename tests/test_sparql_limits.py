@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from werkzeug.serving import make_server
+from tests.serving import serving
 
 from server import create_app
 from server.sparql import get_runner
@@ -22,15 +22,8 @@ SIMPLE = "PREFIX kik: <https://w3id.org/kik/ontology#> ASK { ?m a kik:Measure }"
 
 
 def _serve(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/sparql"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        get_runner(app).close()
+    with serving(app) as base:
+        yield f"{base}sparql"
 
 
 @pytest.fixture
