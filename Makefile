@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: serve test test-load install install-test chromium build clean
+.PHONY: serve test test-load bench install install-test chromium build clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ test: install-test chromium
 # The load test (50 clients, 30 s, production server); CI runs it after `make test`.
 test-load: install-test
 	$(BIN)/pytest -q -m load tests/test_load.py
+
+# Benchmarks against oxigraph serve, rdflib-endpoint and nginx; writes docs/benchmarks.md (~15 min).
+bench: install-test
+	$(BIN)/pip install -q -e '.[test,bench]'
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nginx >/dev/null; }
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf dist .kg-builds .pytest_cache

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -36,8 +38,8 @@ class Running:
 
 def accept_for(query: str) -> str:
     """The media type to ask for: results JSON for SELECT/ASK, Turtle for CONSTRUCT/DESCRIBE."""
-    body = "\n".join(line for line in query.splitlines() if not re.match(r"\s*(#|PREFIX|BASE)", line, re.I))
-    match = re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", body, re.I)
+    body = "\n".join(line for line in query.splitlines() if not re.match(r"\s*(#|PREFIX|BASE)", line, re.IGNORECASE))
+    match = re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", body, re.IGNORECASE)
     return GRAPH_TURTLE if match and match.group(1).upper() in ("CONSTRUCT", "DESCRIBE") else SELECT_JSON
 
 
@@ -77,6 +79,7 @@ def start_rdflib_endpoint(dist: Path, logs: Path, started: float) -> Running:
 
 
 NGINX_CONF = """
+{user}
 daemon off;
 worker_processes 1;
 pid {tmp}/nginx.pid;
@@ -112,6 +115,8 @@ def start_nginx(root: Path, tmp: Path, logs: Path, started: float) -> Running:
     tmp.mkdir(parents=True, exist_ok=True)
     port = procs.free_port()
     conf = tmp / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, root=root.resolve()), encoding="utf-8")
+    # as root, nginx's workers would run as "nobody" and could not read a private temporary folder
+    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
+    conf.write_text(NGINX_CONF.format(user=user, tmp=tmp, port=port, root=root.resolve()), encoding="utf-8")
     process = procs.start([binary, "-p", str(tmp), "-c", str(conf)], logs / "nginx.log")
     return Running("nginx", process, f"http://127.0.0.1:{port}", "/", started)

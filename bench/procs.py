@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 _STARTED: list[subprocess.Popen] = []
 
@@ -61,7 +62,7 @@ def stop(process: subprocess.Popen, grace: float = 5.0) -> None:
 
 
 def stop_all() -> None:
-    for process in list(_STARTED):
+    for process in _STARTED[:]:  # stop() removes from the list
         stop(process, grace=2.0)
 
 
@@ -108,7 +109,7 @@ class RssSampler:
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
-    def __enter__(self) -> "RssSampler":
+    def __enter__(self) -> Self:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         return self
@@ -160,6 +161,9 @@ def wait_until_answers(url: str, process: subprocess.Popen, timeout: float, star
                 if response.status == 200:
                     response.read()
                     return time.monotonic() - started
+        except urllib.error.HTTPError as error:
+            if 400 <= error.code < 500:  # up, but refusing: waiting will not help
+                raise RuntimeError(f"{url} answered HTTP {error.code}") from None
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             pass
         if time.monotonic() - started > timeout:

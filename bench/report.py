@@ -7,7 +7,7 @@ import os
 import platform
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -47,12 +47,12 @@ def machine_info() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     try:
-        nginx = subprocess.run(["nginx", "-v"], capture_output=True, text=True, timeout=10).stderr.strip().split("/")[-1]
+        nginx = subprocess.run(["nginx", "-v"], capture_output=True, text=True, timeout=10, check=False).stderr.strip().split("/")[-1]
     except (OSError, subprocess.SubprocessError):
         nginx = "not installed"
     versions["nginx"] = nginx
     return {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.system()} {platform.release()} {platform.machine()}",
         "cpu": f"{cpu}, {os.cpu_count()} logical cores",
         "memory": memory,
@@ -71,7 +71,7 @@ def _ratio(ours: float | None, peer: float | None) -> str:
     return f"{ours / peer:.2f}×"
 
 
-def _mb(value: int | float | None) -> str:
+def _mb(value: float | None) -> str:
     return "–" if not value else f"{value / 1e6:.0f} MB"
 
 
@@ -102,7 +102,7 @@ def render(info: dict[str, str], options, results, total_seconds: float) -> str:
         f"- date: {info['date']}",
         f"- machine: {info['machine']}, {info['cpu']}, {info['memory']} RAM",
         f"- Python {info['python']}; {info['versions']}",
-        f"- our server: `waitress-serve --threads=8 --call server:create_app` (production settings);",
+        "- our server: `waitress-serve --threads=8 --call server:create_app` (production settings);",
         "  `oxigraph serve --union-default-graph` on a store made by `oxigraph load`;",
         "  `rdflib-endpoint serve kg.nq` (uvicorn); nginx 1 worker, sendfile, generated config on loopback",
         f"- whole run: {total_seconds / 60:.1f} min",

@@ -44,7 +44,7 @@ class Options:
     workdir: Path
     build_timeout: float = 900.0
     start_timeout: float = 300.0
-    request_timeout: float = 30.0
+    request_timeout: float = 20.0
     keep: bool = False
     validate_alone: bool = False
     temporary: bool = False  # the workdir was made by us: removed at the end unless --keep
@@ -123,7 +123,7 @@ def step_seconds(progress: str) -> dict[str, float]:
 
 
 def _warm_and_count(running: peers.Running, queries: list[tuple[str, str]], timeout: float,
-                    budget: float = 60.0) -> dict[str, object]:
+                    budget: float = 30.0) -> dict[str, object]:
     """One request per query (warms caches); the answer's row or byte count, to compare peers.
     Stops after ``budget`` seconds, so a slow peer cannot stretch the run."""
     import http.client
@@ -276,7 +276,7 @@ def parse_args(argv: list[str] | None) -> Options:
     if args.tiny:
         args.sizes, args.peers, args.clients, args.seconds = "1", "ours,oxigraph", "1,4", 1.0
         args.download_seconds, args.download_clients = 0.5, "1"
-    split = lambda text: [part.strip() for part in text.split(",") if part.strip()]  # noqa: E731
+    split = lambda text: [part.strip() for part in text.split(",") if part.strip()]
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="kik-bench-"))
     return Options(
         sizes=split(args.sizes), peers=split(args.peers), rdflib_sizes=split(args.rdflib_sizes),
