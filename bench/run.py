@@ -28,6 +28,7 @@ from bench.report import machine_info, render
 REPOSITORY = Path(__file__).resolve().parents[1]
 QUERIES = REPOSITORY / "docs" / "queries"
 DEFAULT_OUT = REPOSITORY / "docs" / "benchmarks.md"
+KEPT_HEADING = "## Load test"  # written by tests/test_load.py into the same file; a bench run keeps it
 HAMM_DIRS = [REPOSITORY / "data" / "hamm", REPOSITORY / "data" / "musterstadt"]
 
 
@@ -287,6 +288,17 @@ def parse_args(argv: list[str] | None) -> Options:
     )
 
 
+def kept_sections(out: Path) -> str:
+    """The load test's section of an existing report, so a benchmark run does not erase it."""
+    current = out.read_text(encoding="utf-8") if out.exists() else ""
+    start = current.find(KEPT_HEADING)
+    if start == -1:
+        return ""
+    following = current.find("\n## ", start + len(KEPT_HEADING))
+    section = current[start:following + 1] if following != -1 else current[start:]
+    return "\n" + section.rstrip("\n") + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
     options.workdir.mkdir(parents=True, exist_ok=True)
@@ -299,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         procs.stop_all()
     total = time.monotonic() - began
-    text = render(info, options, results, total)
+    text = render(info, options, results, total) + kept_sections(options.out)
     options.out.parent.mkdir(parents=True, exist_ok=True)
     options.out.write_text(text, encoding="utf-8")
     (options.workdir / "results.json").write_text(json.dumps([asdict(r) for r in results], default=_plain, indent=1), encoding="utf-8")
