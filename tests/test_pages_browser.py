@@ -8,10 +8,10 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.browser.cdp import Browser
+from tests.profiles import FICTIONAL, profiles
 
 KIK = "PREFIX kik: <https://w3id.org/kik/ontology#> PREFIX dct: <http://purl.org/dc/terms/> " \
       "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
-FICTIONAL = "https://w3id.org/kik/fiktiv/musterstadt/"
 
 
 @pytest.fixture(scope="module")
@@ -30,18 +30,6 @@ def store(app):
 
 def local(live_server: str, iri: str) -> str:
     return live_server + iri.removeprefix("https://w3id.org/kik/")
-
-
-def profiles(store) -> dict[str, set[int]]:
-    rows = store.select(KIK + f"""SELECT ?m ?i WHERE {{ ?m a kik:Measure .
-        OPTIONAL {{ ?m kik:addressesChallenge ?c . ?c kik:gridIndex ?i }}
-        FILTER(STRSTARTS(STR(?m), "{FICTIONAL}")) }}""")
-    result: dict[str, set[int]] = {}
-    for row in rows:
-        result.setdefault(row["m"].value, set())
-        if "i" in row:
-            result[row["m"].value].add(int(row["i"].value))
-    return result
 
 
 def test_landing_page_shows_18_grid_cells_with_counts(browser, live_server, store):

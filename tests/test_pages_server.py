@@ -10,10 +10,10 @@ from html.parser import HTMLParser
 import pytest
 
 from server.pages import resource_html
+from tests.profiles import FICTIONAL, profiles
 
 KIK = "PREFIX kik: <https://w3id.org/kik/ontology#> PREFIX dct: <http://purl.org/dc/terms/> " \
       "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> PREFIX qb: <http://purl.org/linked-data/cube#> "
-FICTIONAL = "https://w3id.org/kik/fiktiv/musterstadt/"
 
 
 @pytest.fixture(scope="module")
@@ -24,19 +24,6 @@ def client(app):
 @pytest.fixture(scope="module")
 def store(app):
     return app.extensions["kik.store"]
-
-
-def profiles(store) -> dict[str, set[int]]:
-    """Every fictional measure's profile as grid indices, straight from SPARQL."""
-    rows = store.select(KIK + f"""SELECT ?m ?i WHERE {{ ?m a kik:Measure .
-        OPTIONAL {{ ?m kik:addressesChallenge ?c . ?c kik:gridIndex ?i }}
-        FILTER(STRSTARTS(STR(?m), "{FICTIONAL}")) }}""")
-    result: dict[str, set[int]] = {}
-    for row in rows:
-        result.setdefault(row["m"].value, set())
-        if "i" in row:
-            result[row["m"].value].add(int(row["i"].value))
-    return result
 
 
 class Scripts(HTMLParser):
