@@ -43,13 +43,16 @@ def accept_for(query: str) -> str:
     return GRAPH_TURTLE if match and match.group(1).upper() in ("CONSTRUCT", "DESCRIBE") else SELECT_JSON
 
 
-def start_ours(dist: Path, logs: Path, started: float) -> Running:
+def start_ours(dist: Path, logs: Path, started: float, cache: bool = True) -> Running:
+    """Our server with production settings; ``cache=False`` turns the answer cache off, so every
+    request is evaluated (the figure to compare query engines by)."""
     port = procs.free_port()
+    env = {"KIK_DIST": str(dist)} | ({} if cache else {"KIK_RESULT_CACHE_MB": "0"})
     process = procs.start(
         [str(BIN / "waitress-serve"), "--threads=8", f"--listen=127.0.0.1:{port}", "--call", "server:create_app"],
-        logs / "ours.log", cwd=REPOSITORY, env={"KIK_DIST": str(dist)},
+        logs / ("ours.log" if cache else "ours-nocache.log"), cwd=REPOSITORY, env=env,
     )
-    return Running("ours", process, f"http://127.0.0.1:{port}", "/sparql", started)
+    return Running("ours" if cache else "ours, cache off", process, f"http://127.0.0.1:{port}", "/sparql", started)
 
 
 def oxigraph_load(dist: Path, location: Path, logs: Path, timeout: float) -> procs.Timed:

@@ -136,10 +136,12 @@ def _goals(results) -> list[str]:
         for peer, key, name in (("oxigraph", "throughput_oxigraph", "oxigraph serve"),
                                 ("rdflib", "throughput_rdflib", "rdflib-endpoint")):
             for clients in sorted({c for r in [small] for s in r.servers.values() for c in (s.get("cells") or {})}):
-                ours, other = _cell(small, "ours", clients), _cell(small, peer, clients)
-                if ours and other and other.throughput:
-                    ratio = ours.throughput / other.throughput
-                    rows.append(f"| throughput ≥ {GOALS[key]:g}× {name} ({_label(small)}, {clients} clients) | {ratio:.2f}× | {_ok(ratio >= GOALS[key])} |")
+                for mine, how in (("ours", ""), ("ours-nocache", ", ours with the answer cache off")):
+                    ours, other = _cell(small, mine, clients), _cell(small, peer, clients)
+                    if ours and other and other.throughput:
+                        ratio = ours.throughput / other.throughput
+                        rows.append(f"| throughput ≥ {GOALS[key]:g}× {name} ({_label(small)}, {clients} clients{how}) "
+                                    f"| {ratio:.2f}× | {_ok(ratio >= GOALS[key])} |")
     for result in results:
         ours, nginx = result.downloads.get("ours", {}).get("cells", {}), result.downloads.get("nginx", {}).get("cells", {})
         for clients in sorted(set(ours) & set(nginx)):
@@ -199,8 +201,12 @@ def _throughput(results, options) -> list[str]:
                 ratio = "—" if peer == "ours" else _ratio(ours.throughput if ours else None, cell.throughput)
                 lines.append(f"| {_label(r)} | {clients} | {server['name']} | {cell.throughput:.1f} | {_ms(percentile(cell.latencies, 50))} "
                              f"| {_ms(percentile(cell.latencies, 99))} | {cell.errors} | {ratio} |")
-    return lines + ["", "Non-200 answers of our server at 16 clients are 503 \"busy\" refusals: it evaluates at most",
-                    "`KIK_MAX_CONCURRENT_QUERIES` (default 4) queries at once and refuses the rest at once instead of queueing.", ""]
+    return lines + ["", "\"ours\" is the server as deployed: answers of repeated queries come from its answer cache",
+                    "(`KIK_RESULT_CACHE_MB`; the load repeats the same example queries, so after the warm-up nearly every",
+                    "answer is a cache hit). \"ours, cache off\" evaluates every request in a query worker, the figure to",
+                    "compare query engines and request paths by. Non-200 answers of our server are 503 \"busy\": at most",
+                    "`KIK_MAX_CONCURRENT_QUERIES` (default 4) queries are evaluated at once, a query beyond waits up to",
+                    "`KIK_QUERY_QUEUE_SECONDS` (default 2 s) for a free worker and is refused after that.", ""]
 
 
 def _per_query(results, options) -> list[str]:

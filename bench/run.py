@@ -159,8 +159,8 @@ def measure_server(result: SizeResult, peer: str, dist: Path, folder: Path, quer
                    options: Options) -> None:
     logs = folder / "logs"
     started = time.monotonic()
-    if peer == "ours":
-        running = peers.start_ours(dist, logs, started)
+    if peer in ("ours", "ours-nocache"):
+        running = peers.start_ours(dist, logs, started, cache=peer == "ours")
     elif peer == "oxigraph":
         running = peers.start_oxigraph(folder / "oxigraph-store", logs, started)
     elif peer == "rdflib":
@@ -262,7 +262,8 @@ def run(options: Options) -> list[SizeResult]:
 def parse_args(argv: list[str] | None) -> Options:
     parser = argparse.ArgumentParser(prog="bench.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="hamm,1,50,400", help="comma-separated: hamm and/or numbers of generated municipalities")
-    parser.add_argument("--peers", default="ours,oxigraph,rdflib")
+    parser.add_argument("--peers", default="ours,ours-nocache,oxigraph,rdflib",
+                        help="ours (answer cache on, as deployed), ours-nocache (every query evaluated), oxigraph, rdflib")
     parser.add_argument("--rdflib-sizes", default="hamm,1", help="sizes at which rdflib-endpoint runs")
     parser.add_argument("--clients", default="1,16")
     parser.add_argument("--seconds", type=float, default=5.0, help="seconds per load cell")
@@ -275,7 +276,7 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--tiny", action="store_true", help="smoke run: 1 municipality, 1 s cells, ours vs oxigraph")
     args = parser.parse_args(argv)
     if args.tiny:
-        args.sizes, args.peers, args.clients, args.seconds = "1", "ours,oxigraph", "1,4", 1.0
+        args.sizes, args.peers, args.clients, args.seconds = "1", "ours,ours-nocache,oxigraph", "1,4", 1.0
         args.download_seconds, args.download_clients = 0.5, "1"
     split = lambda text: [part.strip() for part in text.split(",") if part.strip()]
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="kik-bench-"))

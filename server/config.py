@@ -21,6 +21,10 @@ DEFAULTS: dict[str, Any] = {
     "KIK_QUERY_TIMEOUT": 10.0,
     "KIK_MAX_RESULT_ROWS": 100_000,
     "KIK_MAX_CONCURRENT_QUERIES": 4,
+    # seconds a query waits for a free worker before the endpoint answers 503 "busy"
+    "KIK_QUERY_QUEUE_SECONDS": 2.0,
+    # memory for answers of repeated queries (per build and server process); 0 turns the cache off
+    "KIK_RESULT_CACHE_MB": 64.0,
     "KIK_MAX_QUERY_BYTES": 100_000,
     # publisher facts for the catalog (DCAT-AP.de); values from here and the data, not from code
     "KIK_PUBLISHER_NAME": "Projekt Kommunale Integrationskonzepte als Linked Data",
@@ -53,7 +57,7 @@ DEFAULTS: dict[str, Any] = {
     "KIK_STORE_AUTH": "basic",  # or "digest" (Virtuoso)
 }
 
-NUMBERS = {"KIK_QUERY_TIMEOUT": float, "KIK_MAX_RESULT_ROWS": int, "KIK_MAX_CONCURRENT_QUERIES": int, "KIK_MAX_QUERY_BYTES": int}
+NUMBERS = {"KIK_QUERY_TIMEOUT": float, "KIK_QUERY_QUEUE_SECONDS": float, "KIK_RESULT_CACHE_MB": float, "KIK_MAX_RESULT_ROWS": int, "KIK_MAX_CONCURRENT_QUERIES": int, "KIK_MAX_QUERY_BYTES": int}
 
 
 def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:

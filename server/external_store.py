@@ -150,16 +150,18 @@ class Forwarder:
     the client asked for that, otherwise re-serialised into the format the client negotiated.
     """
 
-    def __init__(self, client: _Client, workers: int, timeout: float) -> None:
+    def __init__(self, client: _Client, workers: int, timeout: float, queue_wait: float = 0.0) -> None:
         self.client = client
         self.timeout = timeout
+        self.queue_wait = max(0.0, queue_wait)
         self._slots = threading.BoundedSemaphore(max(1, workers))
 
     def close(self) -> None:
         """Nothing to stop: no worker processes."""
 
     def run(self, job: QueryJob) -> QueryOutcome:
-        if not self._slots.acquire(blocking=False):
+        """Forward one job; waits up to ``queue_wait`` s for a free slot (as ``QueryRunner``)."""
+        if not (self._slots.acquire(timeout=self.queue_wait) if self.queue_wait else self._slots.acquire(blocking=False)):
             raise Busy
         try:
             # relative IRIs resolve against our endpoint, as in embedded mode (a prologue may hold several BASEs;
@@ -286,9 +288,9 @@ class ExternalStore:
     def dist(self) -> Path:
         return Path(self._manifest.current().target)
 
-    def forwarder(self, workers: int, timeout: float) -> Forwarder:
+    def forwarder(self, workers: int, timeout: float, queue_wait: float = 0.0) -> Forwarder:
         """The ``/sparql`` runner for this store."""
-        return Forwarder(self._client, workers, timeout)
+        return Forwarder(self._client, workers, timeout, queue_wait)
 
     def _ask_store(self, query: str, accept: str) -> _Reply:
         try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, render_template, request, send_file
+from flask import Blueprint, Response, redirect, render_template, request, send_file
 from markupsafe import escape
 from rdflib import Graph, URIRef
 
@@ -225,6 +225,11 @@ def dereference(path: str):
     fmt = _format(request.args.get("format") or extension)
     if isinstance(fmt, Response):
         return fmt
+    if stem not in DOCUMENTS and ontology_docs.is_current_version(to_dataset(stem)):
+        # the version IRI of the served ontology: the same document as the ontology IRI
+        target = public_base() + "ontology" + (f".{extension}" if extension else "")
+        query = request.query_string.decode("latin-1")
+        return redirect(target + (f"?{query}" if query else ""), code=302)
     lang = language()
     url = public_base() + stem
     document = DOCUMENTS.get(stem)

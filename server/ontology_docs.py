@@ -47,6 +47,11 @@ def ontology_graph() -> Graph:
     return dist_graph("ontology.ttl")
 
 
+def is_current_version(iri: str) -> bool:
+    """Whether ``iri`` is the served ontology's ``owl:versionIRI`` (older versions are not kept)."""
+    return (None, OWL.versionIRI, URIRef(iri)) in ontology_graph()
+
+
 def shapes_graph() -> Graph:
     return dist_graph("shapes.ttl")
 

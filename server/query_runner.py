@@ -2,8 +2,10 @@
 
 Oxigraph cannot be interrupted from Python, so each query runs in a worker process; when the limit
 passes, the worker is killed and a fresh one is started in the background (as gunicorn replaces
-workers). The number of workers is the bound on concurrent queries: beyond it, callers get ``Busy``
-at once instead of queueing behind a slow query.
+workers). The number of workers is the bound on concurrent queries: beyond it, a caller waits up to
+``queue_wait`` seconds for a free worker (a burst of small queries is answered, not refused) and then
+gets ``Busy`` instead of queueing for ever behind slow queries. Answers of the same build may be
+kept in a ``ResultCache``, so a repeated query needs no worker at all.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
 from server.query_worker import QueryJob, QueryOutcome, serve
+from server.result_cache import ResultCache
 from server.store import StoreSpec
 
 log = logging.getLogger(__name__)
@@ -54,10 +57,13 @@ def _context() -> multiprocessing.context.BaseContext:
 class QueryRunner:
     """Runs ``QueryJob``s in ``workers`` processes, each stopped after ``timeout`` seconds."""
 
-    def __init__(self, spec: StoreSpec, workers: int, timeout: float, start_timeout: float = 120.0) -> None:
+    def __init__(self, spec: StoreSpec, workers: int, timeout: float, start_timeout: float = 120.0,
+                 queue_wait: float = 0.0, cache: ResultCache | None = None) -> None:
         self.spec = spec
         self.size = max(1, workers)
         self.timeout = timeout
+        self.queue_wait = max(0.0, queue_wait)
+        self.cache = cache
         self.start_timeout = start_timeout
         self._context = _context()
         self._slots = threading.BoundedSemaphore(self.size)
@@ -153,8 +159,21 @@ class QueryRunner:
             self._replace(worker)
 
     def run(self, job: QueryJob) -> QueryOutcome:
-        """Answer one job; raises Busy, QueryTimeout or WorkerFailed instead of hanging."""
-        if not self._slots.acquire(blocking=False):
+        """Answer one job, from the cache or a worker; raises Busy, QueryTimeout or WorkerFailed
+        instead of hanging."""
+        if self.cache is not None:
+            cached = self.cache.get(job)
+            if cached is not None:
+                return cached
+        outcome = self._evaluate(job)
+        if self.cache is not None:
+            self.cache.put(job, outcome)
+        return outcome
+
+    def _evaluate(self, job: QueryJob) -> QueryOutcome:
+        acquired = (self._slots.acquire(timeout=self.queue_wait) if self.queue_wait
+                    else self._slots.acquire(blocking=False))
+        if not acquired:
             raise Busy
         try:
             self.start()

@@ -21,6 +21,7 @@ from server.iri import public_base
 from server.query_check import READ_ONLY, is_update, service_refusal
 from server.query_runner import Busy, QueryRunner, QueryTimeout, WorkerFailed
 from server.query_worker import GRAPH_FORMATS, TABULAR_FORMATS, QueryJob, QueryOutcome
+from server.result_cache import ResultCache
 from server.service_description import service_description
 
 bp = Blueprint("sparql", __name__)
@@ -112,16 +113,20 @@ def get_runner(app: Flask) -> QueryRunner:
         if runner is None and hasattr(app.extensions["kik.store"], "forwarder"):
             # an external store: forward to its query endpoint, with our limits in front
             runner = app.extensions["kik.store"].forwarder(
-                workers=app.config["KIK_MAX_CONCURRENT_QUERIES"], timeout=app.config["KIK_QUERY_TIMEOUT"])
+                workers=app.config["KIK_MAX_CONCURRENT_QUERIES"], timeout=app.config["KIK_QUERY_TIMEOUT"],
+                queue_wait=app.config["KIK_QUERY_QUEUE_SECONDS"])
             app.extensions["kik.query_runner"] = runner
         if runner is None:
             spec = getattr(app.extensions["kik.store"], "spec", None)
             if spec is None:
                 raise ProtocolError(503, "This store has no query workers (an external store needs its own endpoint).")
+            cache_bytes = int(app.config["KIK_RESULT_CACHE_MB"] * 1024 * 1024)
             runner = QueryRunner(
                 spec,
                 workers=app.config["KIK_MAX_CONCURRENT_QUERIES"],
                 timeout=app.config["KIK_QUERY_TIMEOUT"],
+                queue_wait=app.config["KIK_QUERY_QUEUE_SECONDS"],
+                cache=ResultCache(cache_bytes) if cache_bytes > 0 else None,
             )
             atexit.register(runner.close)
             app.extensions["kik.query_runner"] = runner
@@ -289,8 +294,10 @@ def _query(query: str, default_graphs: list[str], named_graphs: list[str]) -> Re
         outcome = runner.run(job)
     except Busy:
         limit = current_app.config["KIK_MAX_CONCURRENT_QUERIES"]
+        wait = current_app.config["KIK_QUERY_QUEUE_SECONDS"]
         raise ProtocolError(
-            503, f"{limit} queries are already running (this endpoint's limit). Try again in a moment.",
+            503, f"{limit} queries are already running (this endpoint's limit) and none finished within "
+                 f"{wait:g} s. Try again in a moment.",
             {"Retry-After": "1"},
         ) from None
     except QueryTimeout:

@@ -42,7 +42,8 @@ def mini_dist(tmp_path: Path) -> Path:
 
 
 def test_killed_query_worker_is_replaced_and_the_next_query_answered(mini_dist) -> None:
-    app = create_app({"KIK_DIST": str(mini_dist), "KIK_MAX_CONCURRENT_QUERIES": 1})
+    # no result cache: the repeated query must reach a worker
+    app = create_app({"KIK_DIST": str(mini_dist), "KIK_MAX_CONCURRENT_QUERIES": 1, "KIK_RESULT_CACHE_MB": 0})
     client = app.test_client()
     try:
         assert client.get("/sparql", query_string=ASK).status_code == 200

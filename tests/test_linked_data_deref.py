@@ -173,6 +173,20 @@ def test_public_base_is_configuration_not_data(dist_dir):
     assert downloads and all(url.startswith("https://staging.example.org/kik/download/") for url in downloads)
 
 
+def test_the_ontology_version_iri_leads_to_the_ontology(client):
+    ontology = Graph().parse(data=client.get("/ontology", headers={"Accept": "text/turtle"}).data, format="turtle")
+    version = ontology.value(URIRef("https://w3id.org/kik/ontology"), URIRef("http://www.w3.org/2002/07/owl#versionIRI"))
+    assert version is not None and str(version).startswith("https://w3id.org/kik/ontology/")
+    path = "/" + str(version).removeprefix("https://w3id.org/kik/")
+    response = client.get(path, headers={"Accept": "text/turtle"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/ontology")
+    assert client.get(path + ".ttl").headers["Location"].endswith("/ontology.ttl")
+    followed = client.get(path, headers={"Accept": "text/turtle"}, follow_redirects=True)
+    assert followed.status_code == 200 and (None, URIRef("http://www.w3.org/2002/07/owl#versionIRI"), version) in Graph().parse(
+        data=followed.data, format="turtle")
+    assert client.get("/ontology/9.9.9").status_code == 404
+
+
 def test_ontology_shapes_and_vocabularies_dereference(client):
     ontology = Graph().parse(data=client.get("/ontology", headers={"Accept": "text/turtle"}).data, format="turtle")
     assert (KIK.Measure, RDF.type, URIRef("http://www.w3.org/2002/07/owl#Class")) in ontology

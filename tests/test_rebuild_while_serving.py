@@ -48,7 +48,7 @@ def test_swap_to_new_build_and_keep_old_on_failure(tmp_path: Path) -> None:
         table.write_text(table.read_text(encoding="utf-8") + row + "\n", encoding="utf-8")
         assert kg(["build", str(sources), "--dist", str(dist), "--quiet"]) == 0
         assert wait_for(lambda: requests.get(f"{base}health", timeout=10).json()["build"] != first)
-        assert count_measures(base) == 4
+        assert count_measures(base) == 4  # the same query text: the old build's cached answer is gone
         second = requests.get(f"{base}health", timeout=10).json()["build"]
 
         # broken sources: the build fails, the served build stays

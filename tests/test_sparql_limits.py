@@ -29,7 +29,7 @@ def _serve(app) -> Iterator[str]:
 @pytest.fixture
 def limited_app(dist_dir):
     return create_app({"KIK_DIST": str(dist_dir), "TESTING": True, "KIK_QUERY_TIMEOUT": 1.0,
-                       "KIK_MAX_CONCURRENT_QUERIES": 2, "KIK_MAX_RESULT_ROWS": 5})
+                       "KIK_MAX_CONCURRENT_QUERIES": 2, "KIK_MAX_RESULT_ROWS": 5, "KIK_RESULT_CACHE_MB": 0})
 
 
 @pytest.fixture
@@ -92,27 +92,54 @@ def test_killed_worker_process_is_gone_and_all_stop_at_close(limited_app):
     assert pids and not any(_alive(pid) for pid in pids)
 
 
+def _hold_the_only_worker(url: str, runner, answers: dict) -> threading.Thread:
+    """Start the runaway query in a thread and return once it occupies the only worker."""
+
+    def runaway() -> None:
+        answers["runaway"] = requests.get(url, params={"query": RUNAWAY}, timeout=60)
+        answers.setdefault("order", []).append("runaway")
+
+    thread = threading.Thread(target=runaway)
+    thread.start()
+    while runner.running == 0 and thread.is_alive():
+        threading.Event().wait(0.01)
+    return thread
+
+
 def test_more_queries_than_workers_get_503_with_retry_after(dist_dir):
-    app = create_app({"KIK_DIST": str(dist_dir), "TESTING": True, "KIK_QUERY_TIMEOUT": 2.0, "KIK_MAX_CONCURRENT_QUERIES": 1})
+    """Beyond the workers and a short wait in the queue, the endpoint refuses at once with 503."""
+    app = create_app({"KIK_DIST": str(dist_dir), "TESTING": True, "KIK_QUERY_TIMEOUT": 2.0,
+                      "KIK_MAX_CONCURRENT_QUERIES": 1, "KIK_QUERY_QUEUE_SECONDS": 0.2, "KIK_RESULT_CACHE_MB": 0})
     runner = get_runner(app)
     for url in _serve(app):
         assert requests.get(url, params={"query": SIMPLE}).status_code == 200
-        answers: dict[str, requests.Response] = {}
-
-        def runaway() -> None:
-            answers["runaway"] = requests.get(url, params={"query": RUNAWAY}, timeout=60)
-
-        thread = threading.Thread(target=runaway)
-        thread.start()
-        while runner.running == 0 and thread.is_alive():  # until the runaway holds the only worker
-            threading.Event().wait(0.01)
+        answers: dict = {}
+        thread = _hold_the_only_worker(url, runner, answers)
         busy = requests.get(url, params={"query": SIMPLE}, timeout=60)
         thread.join(timeout=60)
         assert answers["runaway"].status_code == 503 and "time limit" in answers["runaway"].text
         assert busy.status_code == 503
         assert busy.headers["Retry-After"] == "1"
-        assert "already running" in busy.text
+        assert "already running" in busy.text and "0.2 s" in busy.text
         assert requests.get(url, params={"query": SIMPLE}, timeout=60).status_code == 200
+
+
+def test_a_query_waits_in_the_queue_for_a_free_worker(dist_dir):
+    """A query that finds every worker busy waits for one instead of being refused."""
+    app = create_app({"KIK_DIST": str(dist_dir), "TESTING": True, "KIK_QUERY_TIMEOUT": 1.0,
+                      "KIK_MAX_CONCURRENT_QUERIES": 1, "KIK_QUERY_QUEUE_SECONDS": 30, "KIK_RESULT_CACHE_MB": 0})
+    runner = get_runner(app)
+    for url in _serve(app):
+        assert requests.get(url, params={"query": SIMPLE}).status_code == 200
+        answers: dict = {}
+        thread = _hold_the_only_worker(url, runner, answers)
+        queued = requests.get(url, params={"query": SIMPLE}, timeout=60)
+        answers["order"].append("queued")
+        thread.join(timeout=60)
+        assert answers["runaway"].status_code == 503 and "time limit" in answers["runaway"].text
+        assert queued.status_code == 200 and queued.json()["boolean"] is True
+        assert answers["order"] == ["runaway", "queued"]
+        assert runner.replaced == 1
 
 
 def test_result_row_limit_is_a_clear_error(limited_app):
