@@ -10,6 +10,9 @@ from typing import Any
 
 from kg.namespace import DATASET_BASE
 
+# the contact address a deployment must replace; while it is in use, create_app logs a warning
+PLACEHOLDER_CONTACT = "mailto:kontakt@example.org"
+
 DEFAULTS: dict[str, Any] = {
     # where the build lives (the ``dist`` link written by ``kg build``)
     "KIK_DIST": "dist",
@@ -28,7 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "KIK_MAX_QUERY_BYTES": 100_000,
     # publisher facts for the catalog (DCAT-AP.de); values from here and the data, not from code
     "KIK_PUBLISHER_NAME": "Projekt Kommunale Integrationskonzepte als Linked Data",
-    "KIK_CONTACT_EMAIL": "mailto:kontakt@example.org",
+    "KIK_CONTACT_EMAIL": PLACEHOLDER_CONTACT,  # set a real address before a portal harvests (the server warns)
     "KIK_LICENSE": "http://dcat-ap.de/def/licenses/dl-by-de/2.0",
     # more catalog facts (server/catalog.py reads only these and the data); lists are space-separated
     "KIK_LICENSE_ATTRIBUTION": "Projekt Kommunale Integrationskonzepte als Linked Data (Quellen je Aussage im Graphen)",

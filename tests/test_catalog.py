@@ -111,6 +111,20 @@ def test_configured_publisher_appears(dist_dir):
     assert "Beispielbetreiber" in text and "data-theme/EDUC" in text and "data-theme/SOCI" not in text
 
 
+def test_placeholder_contact_is_warned_about_and_a_real_one_is_published(dist_dir, caplog):
+    from server import create_app
+
+    with caplog.at_level("WARNING", logger="server"):
+        create_app({"KIK_DIST": str(dist_dir)})
+    assert "KIK_CONTACT_EMAIL is the placeholder" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="server"):
+        configured = create_app({"KIK_DIST": str(dist_dir), "KIK_CONTACT_EMAIL": "mailto:opendata@example.net"})
+    assert "placeholder" not in caplog.text
+    text = configured.test_client().get("/catalog.ttl").get_data(as_text=True)
+    assert "mailto:opendata@example.net" in text and "kontakt@example.org" not in text
+
+
 PARSERS = {".ttl": "turtle", ".nt": "nt", ".rdf": "xml", ".jsonld": "json-ld", ".trig": "trig", ".nq": "nquads"}
 
 
