@@ -75,8 +75,6 @@ FICTIONAL = _kik("fictional")
 XSD_DATE = _iri("xsd", "date")
 XSD_BOOLEAN = _iri("xsd", "boolean")
 XSD_INTEGER = _iri("xsd", "integer")
-XSD_NON_NEG = _iri("xsd", "nonNegativeInteger")
-XSD_POS = _iri("xsd", "positiveInteger")
 TRUE = Literal("true", datatype=XSD_BOOLEAN)
 FALSE = Literal("false", datatype=XSD_BOOLEAN)
 
@@ -289,7 +287,7 @@ class _Builder:
         return node
 
 
-def _integer(value: int, datatype: NamedNode = XSD_NON_NEG) -> Literal:
+def _integer(value: int, datatype: NamedNode = XSD_INTEGER) -> Literal:
     return Literal(str(value), datatype=datatype)
 
 
@@ -363,17 +361,17 @@ def build_municipality(index: int, seed: int = 0) -> GeneratedMunicipality:
     # challenge grid
     grid = b.resource(f"{cpath}/herausforderungen", _kik("ChallengeGrid"), f"Herausforderungen {name}",
                       "Challenges")
-    b.add(grid, _kik("gridRows"), _integer(GRID_ROWS, XSD_POS))
-    b.add(grid, _kik("gridColumns"), _integer(GRID_COLUMNS, XSD_POS))
+    b.add(grid, _kik("gridRows"), _integer(GRID_ROWS))
+    b.add(grid, _kik("gridColumns"), _integer(GRID_COLUMNS))
     b.add(grid, DCT_IS_PART_OF, concept)
     b.add(concept, _kik("challengeGrid"), grid)
     for n, (de, en) in enumerate(CHALLENGES, 1):
         ch = b.resource(f"{cpath}/herausforderung/{n}", _kik("Challenge"), de, en)
         b.add(ch, NOTATION, Literal(str(n)))
         b.add(ch, IN_SCHEME, grid)
-        b.add(ch, _kik("gridIndex"), _integer(n, XSD_POS))
-        b.add(ch, _kik("gridRow"), _integer((n - 1) // GRID_COLUMNS + 1, XSD_POS))
-        b.add(ch, _kik("gridColumn"), _integer((n - 1) % GRID_COLUMNS + 1, XSD_POS))
+        b.add(ch, _kik("gridIndex"), _integer(n))
+        b.add(ch, _kik("gridRow"), _integer((n - 1) // GRID_COLUMNS + 1))
+        b.add(ch, _kik("gridColumn"), _integer((n - 1) % GRID_COLUMNS + 1))
         b.add(ch, DCT_IS_PART_OF, concept)
 
     # actors: the integration centre always, then a random selection of the rest

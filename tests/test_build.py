@@ -148,6 +148,6 @@ def test_shape_violation_stops_the_build_and_keeps_dist(mini: Path, tmp_path: Pa
     before = dist.resolve()
     struktur = mini / "struktur.ttl"
     # a challenge in a cell outside the 3×6 grid is a structural violation
-    struktur.write_text(struktur.read_text().replace('kik:gridIndex "18"', 'kik:gridIndex "19"'), encoding="utf-8")
+    struktur.write_text(struktur.read_text().replace('kik:gridIndex 18 ', 'kik:gridIndex 19 '), encoding="utf-8")
     assert build(mini, dist) == 1
     assert dist.resolve() == before

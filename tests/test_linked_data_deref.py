@@ -56,7 +56,7 @@ def subjects(data: Graph) -> list[URIRef]:
 
 def comparable(graph: Graph, iri: URIRef) -> set:
     """Own statements without blank nodes; literals by value and language, because the embedded
-    Oxigraph store canonicalises them (xsd:nonNegativeInteger → xsd:integer, "0.10" → "0.1")."""
+    Oxigraph store writes decimals canonically ("0.10" → "0.1")."""
     return {(p, (o.value if o.value is not None else str(o), o.language) if isinstance(o, Literal) else o)
             for p, o in graph.predicate_objects(iri) if not isinstance(o, BNode)}
 
@@ -223,3 +223,17 @@ def test_repository_context_matches_build(dist_dir):
     repository = Path(__file__).resolve().parents[1]
     assert json.loads((repository / "ontology" / "context.jsonld").read_text(encoding="utf-8")) == json.loads(
         (dist_dir / "context.jsonld").read_text(encoding="utf-8"))
+
+
+def test_integers_are_the_same_terms_in_dumps_sparql_and_descriptions(client, data):
+    """Counts and grid positions are xsd:integer everywhere, so a triple fetched by dereferencing or
+    SPARQL is the same term as in the dumps (Oxigraph would rewrite derived integer types)."""
+    concept = URIRef(DATASET_BASE + "hamm/konzept/2018")
+    in_dump = data.value(concept, KIK.declaredMeasureCount)
+    assert in_dump == Literal(48) and in_dump.datatype == URIRef("http://www.w3.org/2001/XMLSchema#integer")
+    described = Graph().parse(data=client.get("/hamm/konzept/2018", headers={"Accept": "text/turtle"}).data, format="turtle")
+    assert described.value(concept, KIK.declaredMeasureCount) == in_dump
+    answer = client.get("/sparql", query_string={"query": f"SELECT ?n WHERE {{ <{concept}> <{KIK.declaredMeasureCount}> ?n }}"},
+                        headers={"Accept": "application/sparql-results+json"}).get_json()
+    [row] = answer["results"]["bindings"]
+    assert row["n"] == {"type": "literal", "value": "48", "datatype": "http://www.w3.org/2001/XMLSchema#integer"}

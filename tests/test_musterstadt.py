@@ -25,7 +25,7 @@ HEADER = (["id", "titel", "titel_en", "beschreibung"] + [f"H{i}" for i in range(
              "steuerungslogik", "beginn", "ende", "quelle", "seite"])
 ACTOR_CLASSES = {KIK.Municipality, KIK.AdministrativeUnit, KIK.CouncilBody,
                  KIK.CivilSocietyOrganisation, KIK.PublicAuthority, KIK.Programme}
-XSD_POSITIVE_INTEGER = URIRef("http://www.w3.org/2001/XMLSchema#positiveInteger")
+XSD_INTEGER = URIRef("http://www.w3.org/2001/XMLSchema#integer")
 ROLES = {"traeger", "partner", "foerderer", "kontakt"}
 
 
@@ -137,7 +137,7 @@ def test_challenge_grid(graph):
         assert int(graph.value(c, KIK.gridRow)) == (i - 1) // 6 + 1
         assert int(graph.value(c, KIK.gridColumn)) == (i - 1) % 6 + 1
         assert (c, SKOS.inScheme, grid) in graph
-        assert graph.value(c, KIK.gridIndex).datatype == XSD_POSITIVE_INTEGER
+        assert graph.value(c, KIK.gridIndex).datatype == XSD_INTEGER
 
 
 def test_actors_of_every_kind(graph):

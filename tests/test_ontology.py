@@ -305,12 +305,13 @@ def test_hermit_reports_an_unsatisfiable_class(ontology: Graph, tmp_path: Path) 
     assert unsatisfiable_kik_classes(reason(graph, tmp_path)) == [str(broken)]
 
 
-def test_hermit_rejects_a_challenge_at_grid_index_zero(ontology: Graph, tmp_path: Path) -> None:
-    """Proves the consistency check can fail: kik:gridIndex ranges over xsd:positiveInteger."""
+def test_hermit_rejects_a_challenge_whose_grid_index_is_text(ontology: Graph, tmp_path: Path) -> None:
+    """Proves the consistency check can fail: kik:gridIndex ranges over xsd:integer (its bound ≥ 1
+    is the shapes' job, tests/test_shapes.py)."""
     graph = Graph() + ontology
-    cell = URIRef("https://w3id.org/kik/fiktiv/test/konzept/2018/herausforderung/0")
+    cell = URIRef("https://w3id.org/kik/fiktiv/test/konzept/2018/herausforderung/eins")
     graph.add((cell, RDF.type, KIK.Challenge))
-    graph.add((cell, KIK.gridIndex, Literal(0, datatype=URIRef(XSD_NS + "integer"))))
+    graph.add((cell, KIK.gridIndex, Literal("eins", datatype=URIRef(XSD_NS + "string"))))
     with pytest.raises(owlready2.OwlReadyInconsistentOntologyError):
         reason(graph, tmp_path)
 
@@ -431,7 +432,7 @@ m:massnahme\/sprachcafe a kik:Measure ;
 m:konzept\/2018\/herausforderung\/1 a kik:Challenge ;
     skos:notation "1" ; skos:prefLabel "Sprache (fiktiv)"@de , "Sprachförderung (fiktiv)"@de ;
     skos:inScheme m:konzept\/2018\/herausforderungen ;
-    kik:gridIndex "1"^^xsd:positiveInteger ; kik:gridRow "1"^^xsd:positiveInteger ; kik:gridColumn 1 .
+    kik:gridIndex 1 ; kik:gridRow 1 ; kik:gridColumn 1 .
 
 m:kennzahl\/einwohner a qb:Observation ;
     kik:indicator m:indikator\/einwohner ; kik:approximate true ;

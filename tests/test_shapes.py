@@ -55,9 +55,9 @@ def challenge(g: Graph, node: URIRef, index: int, row: int, column: int) -> None
     fictional(g, node, KIK.Challenge, f"Herausforderung {index}", f"Challenge {index}")
     g.add((node, SKOS.notation, Literal(str(index))))
     g.add((node, SKOS.inScheme, GRID))
-    g.add((node, KIK.gridIndex, Literal(index, datatype=rdfns.XSD.positiveInteger)))
-    g.add((node, KIK.gridRow, Literal(row, datatype=rdfns.XSD.positiveInteger)))
-    g.add((node, KIK.gridColumn, Literal(column, datatype=rdfns.XSD.positiveInteger)))
+    g.add((node, KIK.gridIndex, Literal(index, datatype=rdfns.XSD.integer)))
+    g.add((node, KIK.gridRow, Literal(row, datatype=rdfns.XSD.integer)))
+    g.add((node, KIK.gridColumn, Literal(column, datatype=rdfns.XSD.integer)))
 
 
 def clean_graph() -> Graph:
@@ -80,7 +80,7 @@ def clean_graph() -> Graph:
     g.add((CONCEPT, KIK.challengeGrid, GRID))
     for prop, count in ((KIK.declaredGoalCount, 1), (KIK.declaredActionFieldCount, 1),
                         (KIK.declaredChallengeCount, 2), (KIK.declaredMeasureCount, 1)):
-        g.add((CONCEPT, prop, Literal(count, datatype=rdfns.XSD.nonNegativeInteger)))
+        g.add((CONCEPT, prop, Literal(count, datatype=rdfns.XSD.integer)))
 
     for scheme, de, en in ((GOALS, "Ziele", "Goals"), (FIELDS, "Handlungsfelder", "Action fields")):
         fictional(g, scheme, SKOS.ConceptScheme, de, en)
@@ -95,8 +95,8 @@ def clean_graph() -> Graph:
     g.add((FIELD, KIK.servesGoal, GOAL))
 
     fictional(g, GRID, KIK.ChallengeGrid, "Herausforderungen", "Challenges")
-    g.add((GRID, KIK.gridRows, Literal(3, datatype=rdfns.XSD.positiveInteger)))
-    g.add((GRID, KIK.gridColumns, Literal(6, datatype=rdfns.XSD.positiveInteger)))
+    g.add((GRID, KIK.gridRows, Literal(3, datatype=rdfns.XSD.integer)))
+    g.add((GRID, KIK.gridColumns, Literal(6, datatype=rdfns.XSD.integer)))
     challenge(g, CH1, 1, 1, 1)
     challenge(g, CH2, 2, 1, 2)
 
@@ -194,8 +194,8 @@ def test_missing_measure_title_is_a_violation(shapes):
 def test_grid_index_outside_grid_is_a_violation(shapes, index, row, column):
     g = clean_graph()
     g.set((CH2, KIK.gridIndex, Literal(index, datatype=rdfns.XSD.integer)))
-    g.set((CH2, KIK.gridRow, Literal(row, datatype=rdfns.XSD.positiveInteger)))
-    g.set((CH2, KIK.gridColumn, Literal(column, datatype=rdfns.XSD.positiveInteger)))
+    g.set((CH2, KIK.gridRow, Literal(row, datatype=rdfns.XSD.integer)))
+    g.set((CH2, KIK.gridColumn, Literal(column, datatype=rdfns.XSD.integer)))
     results = assert_violation(g, shapes, CH2)
     if index == 19:
         outside = [r for r in results if "19" in r.messages["en"] and "18" in r.messages["en"]]
@@ -207,25 +207,25 @@ def test_grid_index_outside_grid_is_a_violation(shapes, index, row, column):
 
 def test_index_outside_a_smaller_grid_is_a_violation(shapes):
     g = clean_graph()
-    g.set((GRID, KIK.gridRows, Literal(1, datatype=rdfns.XSD.positiveInteger)))
-    g.set((GRID, KIK.gridColumns, Literal(2, datatype=rdfns.XSD.positiveInteger)))
-    g.set((CH2, KIK.gridIndex, Literal(3, datatype=rdfns.XSD.positiveInteger)))
-    g.set((CH2, KIK.gridColumn, Literal(3, datatype=rdfns.XSD.positiveInteger)))
+    g.set((GRID, KIK.gridRows, Literal(1, datatype=rdfns.XSD.integer)))
+    g.set((GRID, KIK.gridColumns, Literal(2, datatype=rdfns.XSD.integer)))
+    g.set((CH2, KIK.gridIndex, Literal(3, datatype=rdfns.XSD.integer)))
+    g.set((CH2, KIK.gridColumn, Literal(3, datatype=rdfns.XSD.integer)))
     results = assert_violation(g, shapes, CH2)
     assert any("1 … 2" in r.messages["en"] for r in results), [r.messages for r in results]
 
 
 def test_row_and_column_must_match_the_index(shapes):
     g = clean_graph()
-    g.set((CH2, KIK.gridRow, Literal(2, datatype=rdfns.XSD.positiveInteger)))  # index 2 is row 1
+    g.set((CH2, KIK.gridRow, Literal(2, datatype=rdfns.XSD.integer)))  # index 2 is row 1
     results = assert_violation(g, shapes, CH2)
     assert any("Row 2" in r.messages["en"] for r in results), [r.messages for r in results]
 
 
 def test_two_challenges_in_one_cell_is_a_violation(shapes):
     g = clean_graph()
-    g.set((CH2, KIK.gridIndex, Literal(1, datatype=rdfns.XSD.positiveInteger)))
-    g.set((CH2, KIK.gridColumn, Literal(1, datatype=rdfns.XSD.positiveInteger)))
+    g.set((CH2, KIK.gridIndex, Literal(1, datatype=rdfns.XSD.integer)))
+    g.set((CH2, KIK.gridColumn, Literal(1, datatype=rdfns.XSD.integer)))
     g.set((CH2, SKOS.notation, Literal("2")))
     for focus, other in ((CH1, CH2), (CH2, CH1)):
         results = assert_violation(g, shapes, focus)
@@ -298,7 +298,7 @@ def test_measure_without_action_field_or_actor(shapes):
 
 def test_fewer_measures_than_declared_is_a_warning_with_both_numbers(shapes):
     g = clean_graph()
-    g.set((CONCEPT, KIK.declaredMeasureCount, Literal(48, datatype=rdfns.XSD.nonNegativeInteger)))
+    g.set((CONCEPT, KIK.declaredMeasureCount, Literal(48, datatype=rdfns.XSD.integer)))
     second = T["massnahme/lesepaten"]
     fictional(g, second, KIK.Measure, "Lesepaten", "Reading mentors", label=DCTERMS.title)
     g.add((second, DCTERMS.isPartOf, CONCEPT))
@@ -314,7 +314,7 @@ def test_fewer_measures_than_declared_is_a_warning_with_both_numbers(shapes):
 
 def test_fewer_action_fields_than_declared_is_a_warning(shapes):
     g = clean_graph()
-    g.set((CONCEPT, KIK.declaredActionFieldCount, Literal(18, datatype=rdfns.XSD.nonNegativeInteger)))
+    g.set((CONCEPT, KIK.declaredActionFieldCount, Literal(18, datatype=rdfns.XSD.integer)))
     [warning] = findings(g, shapes, "Warning")
     assert "1 of 18 action fields" in warning.messages["en"]
     assert "1 von 18 Handlungsfeldern" in warning.messages["de"]
@@ -326,3 +326,22 @@ def test_action_field_without_goal_is_a_warning(shapes):
     assert findings(g, shapes, "Violation") == []
     [warning] = findings(g, shapes, "Warning")
     assert (warning.focus_node, warning.path) == (FIELD, KIK.servesGoal)
+
+
+@pytest.mark.parametrize(("node", "path", "value"), [
+    (CH1, KIK.gridIndex, 0),
+    (GRID, KIK.gridRows, 0),
+    (CONCEPT, KIK.declaredMeasureCount, -1),
+])
+def test_integers_out_of_bounds_are_violations(shapes, node, path, value):
+    """Counts and grid positions are xsd:integer; their bounds (≥ 0, ≥ 1) are checked here."""
+    g = clean_graph()
+    g.set((node, path, Literal(value, datatype=rdfns.XSD.integer)))
+    assert_violation(g, shapes, node, path)
+
+
+def test_a_derived_integer_type_is_a_violation(shapes):
+    """Oxigraph would turn xsd:positiveInteger into xsd:integer; the sources must say xsd:integer."""
+    g = clean_graph()
+    g.set((GRID, KIK.gridRows, Literal(3, datatype=rdfns.XSD.positiveInteger)))
+    assert_violation(g, shapes, GRID, KIK.gridRows)

@@ -28,9 +28,9 @@ def mixed_report(shapes):
     """Two broken resources (violations) and two incomplete ones (warnings)."""
     g = clean_graph()
     g.remove((GOAL, DCTERMS.source, None))                      # violation on the goal
-    g.set((CH2, KIK.gridIndex, Literal(19, datatype=rdfns.XSD.positiveInteger)))  # violations on challenge 2
+    g.set((CH2, KIK.gridIndex, Literal(19, datatype=rdfns.XSD.integer)))  # violations on challenge 2
     g.remove((FIELD, KIK.servesGoal, None))                     # warning on the action field
-    g.set((CONCEPT, KIK.declaredMeasureCount, Literal(48, datatype=rdfns.XSD.nonNegativeInteger)))  # warning
+    g.set((CONCEPT, KIK.declaredMeasureCount, Literal(48, datatype=rdfns.XSD.integer)))  # warning
     return validate(g, shapes)
 
 
