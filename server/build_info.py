@@ -6,6 +6,7 @@ Downloads, the catalog and VoID all read these, so their dates, sizes and checks
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
@@ -29,18 +30,28 @@ def dist_dir() -> Path:
 def build_time(manifest: dict | None = None) -> datetime:
     """When the build was made: ``time`` in build.json, else the timestamp in its id, else build.json's mtime."""
     manifest = build() if manifest is None else manifest
-    for value, pattern in ((manifest.get("time"), None), (manifest.get("build"), "%Y%m%dT%H%M%S%fZ")):
-        if not value:
-            continue
-        try:
-            parsed = datetime.strptime(value, pattern) if pattern else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            continue
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    stated, build_id = manifest.get("time"), manifest.get("build")
+    parsed = _parse_build_time(str(stated) if stated else None, str(build_id) if build_id else None)
+    if parsed is not None:
+        return parsed
     try:
         return datetime.fromtimestamp((dist_dir() / "build.json").stat().st_mtime, tz=timezone.utc)
     except OSError:
         return datetime.now(timezone.utc)
+
+
+@lru_cache(maxsize=64)
+def _parse_build_time(time: str | None, build_id: str | None) -> datetime | None:
+    """The time a manifest states (cached: pages and downloads ask on every request)."""
+    for value, pattern in ((time, None), (build_id, "%Y%m%dT%H%M%S%fZ")):
+        if not value:
+            continue
+        try:
+            parsed = datetime.strptime(value, pattern) if pattern else datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return None
 
 
 def files() -> dict[str, dict]:
