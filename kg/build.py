@@ -11,7 +11,7 @@ from pathlib import Path
 from rdflib import Dataset, Graph, URIRef
 
 from kg.errors import SourceError
-from kg.measures import measures_graph
+from kg.measures import measures_triples
 from kg.namespace import VOCAB_GRAPH, bind_prefixes
 from kg.sources import MEASURES_FILE, DatasetSettings, parse_turtle, read_settings, turtle_files
 
@@ -25,9 +25,13 @@ def _quiet(_: str) -> None:
     pass
 
 
-def municipality_graph(settings: DatasetSettings, progress: Progress = _quiet) -> Graph:
-    """All triples of one municipality folder: its Turtle files, then its measures table."""
-    graph = Graph()
+def municipality_graph(settings: DatasetSettings, progress: Progress = _quiet, into: Graph | None = None) -> Graph:
+    """All triples of one municipality folder: its Turtle files, then its measures table.
+
+    ``into`` (e.g. the dataset's named graph) receives the triples directly: every copy of a triple
+    into another rdflib graph costs as much as parsing it.
+    """
+    graph = into if into is not None else Graph()
     bind_prefixes(graph)
     files = turtle_files(settings.folder)
     if not files:
@@ -38,11 +42,11 @@ def municipality_graph(settings: DatasetSettings, progress: Progress = _quiet) -
         )
     for path in files:
         progress(f"  {path}")
-        parse_turtle(path, into=graph)
+        parse_turtle(path, into=graph, scope=f"{settings.id}/{path.name}")  # ids unique per build, not per checkout
     table = settings.folder / MEASURES_FILE
     if table.is_file():
         progress(f"  {table}")
-        graph += measures_graph(table, settings, graph)
+        graph.addN((s, p, o, graph) for s, p, o in measures_triples(table, settings, graph))
     return graph
 
 
@@ -62,18 +66,41 @@ def build_dataset(data_dirs: list[Path], progress: Progress = _quiet) -> Dataset
                 )
             seen[value] = settings.folder
         progress(f"{settings.folder} → <{settings.base}>")
-        named = dataset.graph(URIRef(settings.base))
-        named += municipality_graph(settings, progress)
+        municipality_graph(settings, progress, into=dataset.graph(URIRef(settings.base)))
     if VOCABULARIES.is_file():
         vocab = dataset.graph(VOCAB_GRAPH)
-        parse_turtle(VOCABULARIES, into=vocab)
+        parse_turtle(VOCABULARIES, into=vocab, scope="vocabularies")
     return dataset
 
 
 def union_graph(dataset: Dataset) -> Graph:
-    """Every triple of every named graph in one graph, e.g. for SHACL."""
+    """Every triple of every named graph in one graph of its own, e.g. for SHACL."""
     union = Graph()
     bind_prefixes(union)
     for graph in dataset.graphs():
         union += graph
     return union
+
+
+class UnionView(Graph):
+    """Every triple of every graph of a dataset, read from the dataset's store: a copy-free
+    ``union_graph`` for reading (statistics, counts). Not for pyshacl, which wants a graph of its own."""
+
+    def __init__(self, dataset: Dataset):
+        super().__init__(store=dataset.store, namespace_manager=dataset.namespace_manager)
+
+    def triples(self, triple, context=None):  # type: ignore[override]
+        for found, _ in self.store.triples(triple, context=None):
+            yield found
+
+    def __len__(self) -> int:
+        return self.store.__len__(context=None)  # type: ignore[call-arg]
+
+    def add(self, triple):  # type: ignore[override]
+        raise TypeError("UnionView is read-only")
+
+    def addN(self, quads):  # type: ignore[override]
+        raise TypeError("UnionView is read-only")
+
+    def remove(self, triple):  # type: ignore[override]
+        raise TypeError("UnionView is read-only")

@@ -19,7 +19,9 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.term import Node
 
+from kg import jsonld
 from kg.namespace import PREFIXES
 
 DUMP_FORMATS: dict[str, tuple[ox.RdfFormat, bool]] = {
@@ -49,34 +51,70 @@ def _ox_term(term):
     raise TypeError(f"unexpected RDF term {term!r}")
 
 
+Row = tuple[tuple[str, str, str, str], tuple[Node, Node, Node], ox.Quad]
+
+
+def _rows(dataset: Dataset) -> list[Row]:
+    """Every quad of the dataset, sorted, as (sort key, rdflib triple, Oxigraph quad).
+
+    Sorted so that equal inputs give byte-equal dumps. Each distinct term is converted to Oxigraph
+    and to its sort string once (terms repeat a lot), and graphs are read one by one from the store
+    (rdflib's ``Dataset.quads`` costs several times as much per quad).
+    """
+    converted: dict[Node, tuple[object, str]] = {}
+
+    def term(node: Node) -> tuple[object, str]:
+        found = converted.get(node)
+        if found is None:
+            value = _ox_term(node)
+            found = converted[node] = (value, str(value))
+        return found
+
+    default = ox.DefaultGraph()
+    rows: list[Row] = []
+    for graph in dataset.graphs():
+        name = graph.identifier
+        graph_name, graph_key = (default, str(default)) if name is None or name == DATASET_DEFAULT_GRAPH_ID else term(name)
+        for s, p, o in graph:
+            (ox_s, key_s), (ox_p, key_p), (ox_o, key_o) = term(s), term(p), term(o)
+            rows.append(((graph_key, key_s, key_p, key_o), (s, p, o), ox.Quad(ox_s, ox_p, ox_o, graph_name)))
+    rows.sort(key=lambda row: row[0])
+    return rows
+
+
 def oxigraph_quads(dataset: Dataset) -> list[ox.Quad]:
     """The dataset as sorted Oxigraph quads: sorted, so equal inputs give byte-equal dumps."""
-    quads = []
-    for s, p, o, g in dataset.quads((None, None, None, None)):
-        graph_name = ox.DefaultGraph() if g is None or g == DATASET_DEFAULT_GRAPH_ID else _ox_term(g.identifier if hasattr(g, "identifier") else g)
-        quads.append(ox.Quad(_ox_term(s), _ox_term(p), _ox_term(o), graph_name))
-    quads.sort(key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
-    return quads
+    return [quad for _, _, quad in _rows(dataset)]
 
 
-def _triples(quads: Iterable[ox.Quad]) -> list[ox.Triple]:
-    unique = dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads)
-    return sorted(unique, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+def _unique_triples(rows: list[Row]) -> list[tuple[tuple[str, str, str], tuple[Node, Node, Node], ox.Triple]]:
+    """The distinct triples of all graphs, sorted by subject, predicate, object."""
+    unique = {key[1:]: (triple, quad) for key, triple, quad in rows}
+    return [(key, triple, ox.Triple(quad.subject, quad.predicate, quad.object))
+            for key, (triple, quad) in sorted(unique.items(), key=lambda item: item[0])]
 
 
-def write_dumps(dataset: Dataset, folder: Path, context: dict | None) -> None:
-    """Serialise the dataset in every dump format into ``folder``."""
-    quads = oxigraph_quads(dataset)
-    triples = _triples(quads)
-    for name, (rdf_format, with_graphs) in DUMP_FORMATS.items():
-        items = quads if with_graphs else triples
-        ox.serialize(items, output=str(folder / name), format=rdf_format, prefixes=PREFIXES if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML) else None)
-    write_store(quads, store_dir(folder))
-    default = Dataset()
-    for s, p, o, _ in dataset.quads((None, None, None, None)):
-        default.default_graph.add((s, p, o))
-    text = default.default_graph.serialize(format="json-ld", context=context, auto_compact=True) if context else default.default_graph.serialize(format="json-ld")
-    (folder / JSONLD_FILE).write_text(text, encoding="utf-8")
+def write_dumps(dataset: Dataset, folder: Path, context: dict | None, workers: int | None = None) -> None:
+    """Serialise the dataset in every dump format into ``folder``.
+
+    JSON-LD (rdflib, ~20x slower than Oxigraph's writers) is made in forked processes while this one
+    writes the other dumps and the store.
+    """
+    rows = _rows(dataset)
+    quads = [quad for _, _, quad in rows]
+    unique = _unique_triples(rows)
+    del rows
+    triples = [triple for _, _, triple in unique]
+    rdflib_triples = [triple for _, triple, _ in unique]
+    del unique
+    with jsonld.JsonLdWriter(rdflib_triples, context, workers) as writer:
+        for name, (rdf_format, with_graphs) in DUMP_FORMATS.items():
+            items = quads if with_graphs else triples
+            ox.serialize(items, output=str(folder / name), format=rdf_format, prefixes=PREFIXES if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML) else None)
+        del triples
+        write_store(quads, store_dir(folder))
+        del quads
+        (folder / JSONLD_FILE).write_bytes(writer.result())
 
 
 def store_dir(build_folder: Path) -> Path:

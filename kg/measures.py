@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, PROV, SKOS
+from rdflib.term import Node
 
 from kg.errors import SourceError
 from kg.namespace import KIK, ROLE, bind_prefixes
@@ -164,10 +165,25 @@ def _date_literal(value: str) -> Literal | None:
 
 def measures_graph(path: Path, settings: DatasetSettings, structure: Graph) -> Graph:
     """Turn the measures table into triples; every reference must exist in ``structure``."""
-    grid = concept_grid(structure, settings, path)
-    _, rows = read_table(path, grid.size)
     graph = Graph()
     bind_prefixes(graph)
+    graph.addN((s, p, o, graph) for s, p, o in measures_triples(path, settings, structure))
+    return graph
+
+
+class _Triples(list):
+    """A list with ``add``: collects triples without building an rdflib graph (a build adds them
+    straight to the dataset's named graph; each rdflib copy of a triple costs as much as reading it)."""
+
+    def add(self, triple: tuple[Node, Node, Node]) -> None:
+        self.append(triple)
+
+
+def measures_triples(path: Path, settings: DatasetSettings, structure: Graph) -> list[tuple[Node, Node, Node]]:
+    """The triples of ``measures_graph`` as a list (may repeat a triple), in table order."""
+    grid = concept_grid(structure, settings, path)
+    _, rows = read_table(path, grid.size)
+    graph = _Triples()
     seen: dict[str, int] = {}
 
     def must_exist(iri: URIRef, line: int, column: str, value: str, kind: tuple[str, str]) -> URIRef:

@@ -34,17 +34,35 @@ def _label(graph: Graph, node: URIRef) -> str:
     return str(node)
 
 
-def _parts(graph: Graph, concept: URIRef, cls: URIRef, segment: str) -> set[URIRef]:
+def _parts(graph: Graph, concept: URIRef, cls: URIRef, segment: str, below: dict[str, set] | None = None) -> set[URIRef]:
     members = {s for s in graph.subjects(DCTERMS.isPartOf, concept) if (s, RDF.type, cls) in graph}
-    members |= {s for s in graph.subjects(RDF.type, cls) if str(s).startswith(f"{concept}/{segment}/")}
+    if below is None:
+        below = _instances_below(graph, cls, segment)
+    members |= below.get(str(concept), set())
     return members
 
 
-def concept_completeness(graph: Graph, concept: URIRef) -> dict[str, object]:
-    """Declared against recorded for one concept version."""
+def _instances_below(graph: Graph, cls: URIRef, segment: str) -> dict[str, set]:
+    """Instances of ``cls`` by every IRI they sit below as ``<IRI>/<segment>/…``: one pass over the
+    instances instead of one per concept (which grew with the square of the municipalities)."""
+    marker = f"/{segment}/"
+    below: dict[str, set] = {}
+    for s in graph.subjects(RDF.type, cls):
+        text = str(s)
+        at = text.find(marker)
+        while at >= 0:
+            below.setdefault(text[:at], set()).add(s)
+            at = text.find(marker, at + 1)
+    return below
+
+
+def concept_completeness(graph: Graph, concept: URIRef, below: dict[str, dict[str, set]] | None = None) -> dict[str, object]:
+    """Declared against recorded for one concept version (``below``: ``_instances_below`` per segment,
+    computed once for many concepts)."""
+    below = below or {}
     measures = {s for s in graph.subjects(DCTERMS.isPartOf, concept) if (s, RDF.type, KIK.Measure) in graph}
-    fields = _parts(graph, concept, KIK.ActionField, "handlungsfeld")
-    goals = _parts(graph, concept, KIK.StrategicGoal, "ziel")
+    fields = _parts(graph, concept, KIK.ActionField, "handlungsfeld", below.get("handlungsfeld"))
+    goals = _parts(graph, concept, KIK.StrategicGoal, "ziel", below.get("ziel"))
     grid = graph.value(concept, KIK.challengeGrid)
     challenges = set(graph.subjects(SKOS.inScheme, grid)) if grid is not None else set()
 
@@ -79,13 +97,15 @@ def statistics(graph: Graph) -> dict[str, object]:
     """Everything ``kg stats`` reports, as plain data (also written to dist/stats.json)."""
     concepts = sorted(graph.subjects(RDF.type, KIK.IntegrationConcept), key=str)
     declared = [c for c in concepts if any(True for _ in graph.objects(c, KIK.declaredMeasureCount))]
+    below = {"handlungsfeld": _instances_below(graph, KIK.ActionField, "handlungsfeld"),
+             "ziel": _instances_below(graph, KIK.StrategicGoal, "ziel")}
     return {
         "triples": len(graph),
         "classes": class_counts(graph),
         "activities_not_measures": sum(
             1 for a in graph.subjects(RDF.type, KIK.IntegrationActivity) if (a, RDF.type, KIK.Measure) not in graph
         ),
-        "completeness": [concept_completeness(graph, c) for c in declared],
+        "completeness": [concept_completeness(graph, c, below) for c in declared],
     }
 
 

@@ -165,7 +165,9 @@ def validate(data: Graph, shapes: Graph | None = None) -> ValidationReport:
 
 PARALLEL_MIN_TRIPLES = 100_000  # below this, one in-process run is quicker than starting processes
 PARTS_PER_CHUNK = 25  # municipalities per pyshacl run: bounds each worker's memory
-_CHUNKS: list[Graph] = []  # handed to forked workers by inheritance, not by pickling
+_CHUNKS: list[tuple[list[Graph], Graph | None]] = []  # (parts, vocabularies) per chunk, handed to
+# forked workers by inheritance, not by pickling; each worker copies its chunk into a graph itself,
+# so the copying (as costly per triple as reading) runs in parallel too
 
 
 def independent_parts(dataset: Dataset) -> list[Graph] | None:
@@ -223,7 +225,7 @@ def validate_dataset(dataset: Dataset, shapes: Graph | None = None, workers: int
         return validate(union_graph(dataset), shapes)
     vocab = next((g for g in dataset.graphs() if g.identifier == VOCAB_GRAPH), None)
     size = max(1, min(PARTS_PER_CHUNK, -(-len(parts) // workers)))
-    _CHUNKS[:] = [_with_vocab(parts[i:i + size], vocab) for i in range(0, len(parts), size)]
+    _CHUNKS[:] = [(parts[i:i + size], vocab) for i in range(0, len(parts), size)]
     try:
         with multiprocessing.get_context("fork").Pool(min(workers, len(_CHUNKS)), initializer=_worker_init,
                                                       initargs=(shapes,)) as pool:
@@ -242,7 +244,7 @@ def _worker_init(shapes: Graph) -> None:
 
 def _validate_chunk(index: int) -> tuple[list[tuple[Node, Result]], list[tuple[Node, Node, Node]], dict[Node, dict[str, str]]]:
     shapes = _WORKER_SHAPES[0]
-    report = validate(_CHUNKS[index], shapes)
+    report = validate(_with_vocab(*_CHUNKS[index]), shapes)
     found = [(node, _read_result(report.graph, shapes, node)) for node in report.graph.subjects(RDF.type, SH.ValidationResult)]
     return found, list(report.graph), report.labels
 
@@ -482,7 +484,7 @@ def _format_json(report: ValidationReport, lang: str) -> str:
             "value": _json_node(result.value) if result.value is not None else None,
             "severity": result.severity,
             "message": result.message(lang),
-            "messages": result.messages,
+            "messages": dict(sorted(result.messages.items())),  # same order in every run
             "sourceShape": _json_node(result.source_shape) if result.source_shape is not None else None,
             "constraintComponent": (
                 _json_node(result.constraint_component) if result.constraint_component is not None else None

@@ -18,10 +18,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app for one dist/; fails at start (not per request) when the build is unusable."""
     app = Flask(__name__)
     app.config.update(config.load(overrides))
-    if app.config["KIK_CONTACT_EMAIL"] == config.PLACEHOLDER_CONTACT and not app.testing:
-        logging.getLogger(__name__).warning(
-            "KIK_CONTACT_EMAIL is the placeholder %s: the catalog (/catalog) publishes it as the contact "
-            "point until you set a real address (docs/catalog.md).", config.PLACEHOLDER_CONTACT)
     injected = app.config.get("KIK_STORE_INSTANCE")
     dist = Path(app.config["KIK_DIST"])
     external = injected is None and StoreSettings.from_config(app.config) is not None
@@ -52,6 +48,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         @app.before_request
         def serve_newest_build() -> None:
             publication.refresh()
+
+    # after the store loaded: a server that cannot start says only why (one line)
+    if app.config["KIK_CONTACT_EMAIL"] == config.PLACEHOLDER_CONTACT and not app.testing:
+        logging.getLogger(__name__).warning(
+            "KIK_CONTACT_EMAIL is the placeholder %s: the catalog (/catalog) publishes it as the contact "
+            "point until you set a real address (docs/catalog.md).", config.PLACEHOLDER_CONTACT)
 
     @app.get("/health")
     def health():

@@ -66,6 +66,20 @@ def test_same_sources_give_byte_identical_dumps(mini: Path, tmp_path: Path) -> N
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 
+def test_sources_in_another_folder_give_byte_identical_dumps(tmp_path: Path) -> None:
+    """Blank node ids come from the dataset id and file name, not from where a checkout lies."""
+    musterstadt = REPOSITORY / "data" / "musterstadt"
+    assert "[" in "".join(p.read_text(encoding="utf-8") for p in musterstadt.glob("*.ttl"))  # it has blank nodes
+    dists = []
+    for place in ("here", "there/deeper"):
+        copy = tmp_path / place / "musterstadt"
+        shutil.copytree(musterstadt, copy)
+        dists.append(tmp_path / place / "dist")
+        assert build(copy, dists[-1]) == 0
+    for name in DUMPS:
+        assert (dists[0] / name).read_bytes() == (dists[1] / name).read_bytes(), name
+
+
 def test_jsonld_uses_our_readable_context(mini: Path, tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     assert build(mini, dist) == 0
