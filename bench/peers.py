@@ -49,7 +49,7 @@ def start_ours(dist: Path, logs: Path, started: float, cache: bool = True) -> Ru
     port = procs.free_port()
     env = {"KIK_DIST": str(dist)} | ({} if cache else {"KIK_RESULT_CACHE_MB": "0"})
     process = procs.start(
-        [str(BIN / "waitress-serve"), "--threads=8", f"--listen=127.0.0.1:{port}", "--call", "server:create_app"],
+        [str(BIN / "waitress-serve"), "--threads=8", f"--listen=127.0.0.1:{port}", "server.wsgi:app"],
         logs / ("ours.log" if cache else "ours-nocache.log"), cwd=REPOSITORY, env=env,
     )
     return Running("ours" if cache else "ours, cache off", process, f"http://127.0.0.1:{port}", "/sparql", started)

@@ -102,7 +102,7 @@ def render(info: dict[str, str], options, results, total_seconds: float) -> str:
         f"- date: {info['date']}",
         f"- machine: {info['machine']}, {info['cpu']}, {info['memory']} RAM",
         f"- Python {info['python']}; {info['versions']}",
-        "- our server: `waitress-serve --threads=8 --call server:create_app` (production settings);",
+        "- our server: `waitress-serve --threads=8 server.wsgi:app` (production settings);",
         "  `oxigraph serve --union-default-graph` on a store made by `oxigraph load`;",
         "  `rdflib-endpoint serve kg.nq` (uvicorn); nginx 1 worker, sendfile, generated config on loopback",
         f"- whole run: {total_seconds / 60:.1f} min",

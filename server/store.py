@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -31,19 +30,8 @@ class Store(Protocol):
 
 
 class DistUnavailable(RuntimeError):
-    """dist/ is missing or unreadable: the server must not start half-working."""
-
-
-def _exit_quietly_when_unavailable(kind, error, trace, _default=sys.excepthook) -> None:
-    """A WSGI server (``waitress-serve --call server:create_app``) that cannot load the build
-    stops with one line saying why (exit status 1), not a traceback."""
-    if issubclass(kind, DistUnavailable):
-        print(f"kik: {error}", file=sys.stderr)
-    else:
-        _default(kind, error, trace)
-
-
-sys.excepthook = _exit_quietly_when_unavailable
+    """dist/ is missing or unreadable: the server must not start half-working (``server.wsgi``
+    and ``kg serve`` turn it into one line and a non-zero exit)."""
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ def gunicorn(dist: Path, workers: int = 2, threads: int = 8, **settings: str) ->
     env = {**os.environ, "KIK_DIST": str(dist), "PYTHONUNBUFFERED": "1", **settings}
     process = subprocess.Popen(
         [str(GUNICORN), "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
-         "--bind", "127.0.0.1:0", "--graceful-timeout", "5", "--timeout", "60", "server:create_app()"],
+         "--bind", "127.0.0.1:0", "--graceful-timeout", "5", "--timeout", "60", "server.wsgi:app"],
         cwd=REPOSITORY, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         start_new_session=True,
     )

@@ -124,12 +124,26 @@ def test_kg_serve_refuses_an_unusable_dist(tmp_path, mini_dist, capsys) -> None:
 def test_waitress_refuses_an_unusable_dist(tmp_path, mini_dist) -> None:
     for name, dist in unusable_dists(tmp_path, mini_dist).items():
         result = subprocess.run(
-            [str(WAITRESS), "--listen=127.0.0.1:0", "--call", "server:create_app"],
+            [str(WAITRESS), "--listen=127.0.0.1:0", "server.wsgi:app"],
             cwd=REPOSITORY, env={**os.environ, "KIK_DIST": str(dist)}, capture_output=True, text=True, timeout=120, check=False,
         )
         assert result.returncode != 0, name
         line = one_line(result.stderr)
         assert "cannot load the build" in line and "kg build" in line, line
+
+
+def test_gunicorn_stops_on_an_unusable_dist_instead_of_restarting_workers(tmp_path, mini_dist) -> None:
+    """Our one line and exit status 3, which gunicorn reads as "worker failed to boot" and stops."""
+    dist = unusable_dists(tmp_path, mini_dist)["broken manifest"]
+    result = subprocess.run(
+        [str(WAITRESS.with_name("gunicorn")), "--workers", "2", "--bind", "127.0.0.1:0", "server.wsgi:app"],
+        cwd=REPOSITORY, env={**os.environ, "KIK_DIST": str(dist)}, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 3, result.stderr
+    ours = [line for line in result.stderr.splitlines() if line.startswith("kik: ")]
+    assert ours and "cannot load the build" in ours[0] and "kg build" in ours[0]
+    assert "Traceback" not in result.stderr
+    assert "Worker failed to boot" in result.stderr
 
 
 def test_full_disk_during_a_build_leaves_dist_unchanged(tmp_path, mini_dist, monkeypatch, capsys) -> None:

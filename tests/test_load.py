@@ -142,7 +142,7 @@ def test_fifty_clients_for_thirty_seconds(dist_dir) -> None:
         "",
         (f"Written by `tests/test_load.py` (`pytest -m load`), {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
          f"on {os.cpu_count()} CPU cores, Python {platform.python_version()}. Server as in production: "
-         f"`gunicorn --workers {WORKERS} --threads {THREADS} --worker-class gthread 'server:create_app()'`, "
+         f"`gunicorn --workers {WORKERS} --threads {THREADS} --worker-class gthread server.wsgi:app`, "
          f"KIK_MAX_CONCURRENT_QUERIES={QUERIES_PER_WORKER} per worker; build of Hamm and Musterstadt. "
          f"{CLIENTS} clients on loopback for {SECONDS:.0f} s, each cycling through SPARQL queries, dereferences "
          "(Turtle, HTML, JSON-LD), pages and downloads."),
