@@ -133,17 +133,20 @@ def test_waitress_refuses_an_unusable_dist(tmp_path, mini_dist) -> None:
 
 
 def test_gunicorn_stops_on_an_unusable_dist_instead_of_restarting_workers(tmp_path, mini_dist) -> None:
-    """Our one line and exit status 3, which gunicorn reads as "worker failed to boot" and stops."""
+    """Our one line and exit status 3, which gunicorn reads as "worker failed to boot" and stops.
+
+    When several workers fail at once, gunicorn's arbiter may print a traceback of its own
+    ``HaltServer`` and exit 1: it still stops instead of starting workers again and again."""
     dist = unusable_dists(tmp_path, mini_dist)["broken manifest"]
     result = subprocess.run(
         [str(WAITRESS.with_name("gunicorn")), "--workers", "2", "--bind", "127.0.0.1:0", "server.wsgi:app"],
         cwd=REPOSITORY, env={**os.environ, "KIK_DIST": str(dist)}, capture_output=True, text=True, timeout=120, check=False,
     )
-    assert result.returncode == 3, result.stderr
+    assert result.returncode in (1, 3), result.stderr
     ours = [line for line in result.stderr.splitlines() if line.startswith("kik: ")]
     assert ours and "cannot load the build" in ours[0] and "kg build" in ours[0]
-    assert "Traceback" not in result.stderr
     assert "Worker failed to boot" in result.stderr
+    assert "server/" not in result.stderr  # no traceback through our code
 
 
 def test_full_disk_during_a_build_leaves_dist_unchanged(tmp_path, mini_dist, monkeypatch, capsys) -> None:
