@@ -287,8 +287,8 @@ class _Builder:
         return node
 
 
-def _integer(value: int, datatype: NamedNode = XSD_INTEGER) -> Literal:
-    return Literal(str(value), datatype=datatype)
+def _integer(value: int) -> Literal:
+    return Literal(str(value), datatype=XSD_INTEGER)
 
 
 def build_municipality(index: int, seed: int = 0) -> GeneratedMunicipality:
@@ -418,7 +418,7 @@ def _add_figures(b: _Builder, rng: random.Random, city: NamedNode, name: str, in
         b.add(dsd, QB_COMPONENT, comp)
         b.add(comp, kind, prop)
         if order is not None:
-            b.add(comp, QB_ORDER, _integer(order, XSD_INTEGER))
+            b.add(comp, QB_ORDER, _integer(order))
     dataset = b.resource("kennzahlen", QB_DATASET_CLASS, f"Kennzahlen {name}",
                          f"Key figures of generated city {index:04d}", label=RDFS_LABEL)
     b.add(dataset, QB_STRUCTURE, dsd)
@@ -436,7 +436,7 @@ def _add_figures(b: _Builder, rng: random.Random, city: NamedNode, name: str, in
             b.add(obs, _kik("indicator"), indicator)
             b.add(obs, REF_PERIOD, Literal(f"{year}-12-31", datatype=XSD_DATE))
             b.add(obs, REF_AREA, city)
-            b.add(obs, OBS_VALUE, _integer(int(shown), XSD_INTEGER))
+            b.add(obs, OBS_VALUE, _integer(int(shown)))
             b.add(obs, _kik("approximate"), TRUE if approximate else FALSE)
 
 

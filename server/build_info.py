@@ -54,11 +54,6 @@ def _parse_build_time(time: str | None, build_id: str | None) -> datetime | None
     return None
 
 
-def files() -> dict[str, dict]:
-    """Published files of the build with ``bytes`` and ``sha256`` (from build.json)."""
-    return dict(build().get("files") or {})
-
-
 def triple_count() -> int | None:
     value = build().get("triples")
     return int(value) if value is not None else None

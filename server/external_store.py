@@ -21,7 +21,7 @@ from typing import Any
 import pyoxigraph as ox
 import requests
 
-from server.query_runner import Busy, QueryTimeout, WorkerFailed
+from server.query_runner import QueryTimeout, WorkerFailed, take_slot
 from server.query_worker import GRAPH_FORMATS, TABULAR_FORMATS, QueryJob, QueryOutcome
 from server.store import DistUnavailable
 
@@ -161,8 +161,7 @@ class Forwarder:
 
     def run(self, job: QueryJob) -> QueryOutcome:
         """Forward one job; waits up to ``queue_wait`` s for a free slot (as ``QueryRunner``)."""
-        if not (self._slots.acquire(timeout=self.queue_wait) if self.queue_wait else self._slots.acquire(blocking=False)):
-            raise Busy
+        take_slot(self._slots, self.queue_wait)
         try:
             # relative IRIs resolve against our endpoint, as in embedded mode (a prologue may hold several BASEs;
             # on the first line, so the store's line numbers stay those of the client's query)

@@ -225,7 +225,7 @@ def dereference(path: str):
     fmt = _format(request.args.get("format") or extension)
     if isinstance(fmt, Response):
         return fmt
-    if stem not in DOCUMENTS and ontology_docs.is_current_version(to_dataset(stem)):
+    if stem.startswith("ontology/") and ontology_docs.is_current_version(to_dataset(stem)):
         # the version IRI of the served ontology: the same document as the ontology IRI
         target = public_base() + "ontology" + (f".{extension}" if extension else "")
         query = request.query_string.decode("latin-1")

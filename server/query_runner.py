@@ -37,6 +37,12 @@ class WorkerFailed(Exception):
     """The worker died or never became ready (e.g. out of memory, unreadable data)."""
 
 
+def take_slot(slots: threading.Semaphore, wait: float) -> None:
+    """One of the bounded query slots, waiting up to ``wait`` seconds (0: not at all); else ``Busy``."""
+    if not (slots.acquire(timeout=wait) if wait else slots.acquire(blocking=False)):
+        raise Busy
+
+
 @dataclass(eq=False)
 class _Worker:
     process: BaseProcess
@@ -171,10 +177,7 @@ class QueryRunner:
         return outcome
 
     def _evaluate(self, job: QueryJob) -> QueryOutcome:
-        acquired = (self._slots.acquire(timeout=self.queue_wait) if self.queue_wait
-                    else self._slots.acquire(blocking=False))
-        if not acquired:
-            raise Busy
+        take_slot(self._slots, self.queue_wait)
         try:
             self.start()
             worker = self._live_idle_worker()

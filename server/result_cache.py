@@ -17,6 +17,11 @@ from server.query_worker import QueryJob, QueryOutcome
 VOLATILE = re.compile(r"\b(RAND|NOW|UUID|STRUUID|BNODE)\s*\(", re.IGNORECASE)
 
 
+def _size(job: QueryJob, outcome: QueryOutcome) -> int:
+    """What an entry counts against the bound: its body and its query text."""
+    return len(outcome.body) + len(job.query)
+
+
 def cacheable(job: QueryJob) -> bool:
     """Whether the same job is sure to get the same answer from the same build."""
     return VOLATILE.search(job.query) is None
@@ -47,18 +52,18 @@ class ResultCache:
 
     def put(self, job: QueryJob, outcome: QueryOutcome) -> None:
         """Keep a 200 answer of a deterministic query if it fits."""
-        size = len(outcome.body) + len(job.query)
+        size = _size(job, outcome)
         if outcome.status != 200 or size > self.max_entry_bytes or not cacheable(job):
             return
         with self._lock:
             previous = self._entries.pop(job, None)
             if previous is not None:
-                self._bytes -= len(previous.body) + len(job.query)
+                self._bytes -= _size(job, previous)
             self._entries[job] = outcome
             self._bytes += size
             while self._bytes > self.max_bytes:
                 old_job, old = self._entries.popitem(last=False)
-                self._bytes -= len(old.body) + len(old_job.query)
+                self._bytes -= _size(old_job, old)
 
     @property
     def size(self) -> int:

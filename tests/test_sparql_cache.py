@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import requests
 
@@ -12,8 +10,8 @@ from server.query_worker import QueryJob, QueryOutcome
 from server.result_cache import ResultCache, cacheable
 from server.sparql import get_runner
 from tests.serving import serving
+from tests.workers import hold_the_only_worker
 
-RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 GOALS = "PREFIX kik: <https://w3id.org/kik/ontology#> SELECT ?g WHERE { ?g a kik:StrategicGoal } ORDER BY ?g"
 JSON = {"Accept": "application/sparql-results+json"}
 
@@ -32,11 +30,8 @@ def test_a_repeated_query_is_answered_from_the_cache_while_every_worker_is_busy(
     first = requests.get(url, params={"query": GOALS}, headers=JSON, timeout=30)
     assert first.status_code == 200 and len(first.json()["results"]["bindings"]) > 0
     runner = get_runner(app)
-    answers: dict[str, requests.Response] = {}
-    thread = threading.Thread(target=lambda: answers.update(runaway=requests.get(url, params={"query": RUNAWAY}, timeout=60)))
-    thread.start()
-    while runner.running == 0 and thread.is_alive():
-        threading.Event().wait(0.01)
+    answers: dict = {}
+    thread = hold_the_only_worker(url, runner, answers)
     again = requests.get(url, params={"query": GOALS}, headers=JSON, timeout=30)
     new = requests.get(url, params={"query": GOALS + " LIMIT 1"}, headers=JSON, timeout=30)
     thread.join(timeout=60)

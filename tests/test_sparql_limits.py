@@ -12,12 +12,11 @@ from collections.abc import Iterator
 import pytest
 import requests
 from tests.serving import serving
+from tests.workers import RUNAWAY, hold_the_only_worker
 
 from server import create_app
 from server.sparql import get_runner
 
-# a cross product of all triples with themselves, three times: never finishes on any machine
-RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 SIMPLE = "PREFIX kik: <https://w3id.org/kik/ontology#> ASK { ?m a kik:Measure }"
 
 
@@ -92,20 +91,6 @@ def test_killed_worker_process_is_gone_and_all_stop_at_close(limited_app):
     assert pids and not any(_alive(pid) for pid in pids)
 
 
-def _hold_the_only_worker(url: str, runner, answers: dict) -> threading.Thread:
-    """Start the runaway query in a thread and return once it occupies the only worker."""
-
-    def runaway() -> None:
-        answers["runaway"] = requests.get(url, params={"query": RUNAWAY}, timeout=60)
-        answers.setdefault("order", []).append("runaway")
-
-    thread = threading.Thread(target=runaway)
-    thread.start()
-    while runner.running == 0 and thread.is_alive():
-        threading.Event().wait(0.01)
-    return thread
-
-
 def test_more_queries_than_workers_get_503_with_retry_after(dist_dir):
     """Beyond the workers and a short wait in the queue, the endpoint refuses at once with 503."""
     app = create_app({"KIK_DIST": str(dist_dir), "TESTING": True, "KIK_QUERY_TIMEOUT": 2.0,
@@ -114,7 +99,7 @@ def test_more_queries_than_workers_get_503_with_retry_after(dist_dir):
     for url in _serve(app):
         assert requests.get(url, params={"query": SIMPLE}).status_code == 200
         answers: dict = {}
-        thread = _hold_the_only_worker(url, runner, answers)
+        thread = hold_the_only_worker(url, runner, answers)
         busy = requests.get(url, params={"query": SIMPLE}, timeout=60)
         thread.join(timeout=60)
         assert answers["runaway"].status_code == 503 and "time limit" in answers["runaway"].text
@@ -132,7 +117,7 @@ def test_a_query_waits_in_the_queue_for_a_free_worker(dist_dir):
     for url in _serve(app):
         assert requests.get(url, params={"query": SIMPLE}).status_code == 200
         answers: dict = {}
-        thread = _hold_the_only_worker(url, runner, answers)
+        thread = hold_the_only_worker(url, runner, answers)
         queued = requests.get(url, params={"query": SIMPLE}, timeout=60)
         answers["order"].append("queued")
         thread.join(timeout=60)
