@@ -208,7 +208,17 @@ def command_serve(args: argparse.Namespace) -> int:
     except DistUnavailable as error:  # no half-working server: say why in one line and stop
         print(f"kg serve: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    app.run(host=args.host, port=args.port)
+    from werkzeug.serving import make_server
+
+    server = make_server(args.host, args.port, app, threaded=True)  # bound before we say it is ready
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"kg serve: bereit / ready: http://{host}:{server.server_port}/  (Strg+C / Ctrl+C beendet)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
     return EXIT_OK
 
 

@@ -13,35 +13,11 @@ from pyshacl import validate
 from rdflib import Dataset, Graph, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, SH
 
-STANDARDS = Path(__file__).resolve().parents[2] / "shared" / "standards"
+STANDARDS = Path(__file__).resolve().parent / "standards"  # copies with origin and licence: standards/README.md
 DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 
-# The skos:inScheme facts of the controlled-vocabulary concepts the catalog may use (an excerpt of the
-# official vocabularies, which DCAT-AP.de imports but which are not in ../shared/standards).
-VOCABULARY_EXCERPT = """
-@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
-@prefix spdx: <http://spdx.org/rdf/terms#> .
-@prefix ft: <http://publications.europa.eu/resource/authority/file-type/> .
-@prefix theme: <http://publications.europa.eu/resource/authority/data-theme/> .
-@prefix lang: <http://publications.europa.eu/resource/authority/language/> .
-@prefix freq: <http://publications.europa.eu/resource/authority/frequency/> .
-ft:RDF_TURTLE skos:inScheme <http://publications.europa.eu/resource/authority/file-type> .
-ft:RDF_N_TRIPLES skos:inScheme <http://publications.europa.eu/resource/authority/file-type> .
-ft:RDF_XML skos:inScheme <http://publications.europa.eu/resource/authority/file-type> .
-ft:JSON_LD skos:inScheme <http://publications.europa.eu/resource/authority/file-type> .
-ft:RDF_TRIG skos:inScheme <http://publications.europa.eu/resource/authority/file-type> .
-ft:RDF_N_QUADS skos:inScheme <http://publications.europa.eu/resource/authority/file-type> .
-theme:SOCI skos:inScheme <http://publications.europa.eu/resource/authority/data-theme> .
-theme:GOVE skos:inScheme <http://publications.europa.eu/resource/authority/data-theme> .
-lang:DEU skos:inScheme <http://publications.europa.eu/resource/authority/language> .
-lang:ENG skos:inScheme <http://publications.europa.eu/resource/authority/language> .
-freq:IRREG skos:inScheme <http://publications.europa.eu/resource/authority/frequency> .
-<http://dcat-ap.de/def/licenses/dl-by-de/2.0> skos:inScheme <http://dcat-ap.de/def/licenses> .
-<http://purl.org/adms/publishertype/NonProfitOrganisation> skos:inScheme <http://purl.org/adms/publishertype/1.0> .
-<http://dcat-ap.de/def/politicalGeocoding/Level/municipality> skos:inScheme <http://dcat-ap.de/def/politicalGeocoding/Level> .
-spdx:checksumAlgorithm_sha256 a spdx:ChecksumAlgorithm .
-"""
+VOCABULARY_EXCERPT = (STANDARDS / "vocabulary-excerpt.ttl").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

@@ -46,7 +46,7 @@ GRID = [
     ["Zugänge und Veränderungsmotivation", "Schutz und Gesundheit", "Sicherheit und Ordnung",
      "Evaluation und Weiterentwicklung", "Transparenz und Kooperation", "Interkulturelle Systementwicklung"],
 ]
-# private persons named in shared/sources/hamm-facts.md; none may appear anywhere in data/hamm
+# private persons named in the public sources (project fact sheet); none may appear anywhere in data/hamm
 PERSON_NAMES = [
     "Hunsteger-Petermann", "Müller", "Apitzsch", "Zahorodny", "Burkert", "Lenz", "Erkul", "Herter",
     "Bauer", "Opris", "Obszerninks", "Diebäcker", "Zdravkova", "Kinne", "Speckenwirth", "Schulz",

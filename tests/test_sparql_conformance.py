@@ -22,9 +22,7 @@ from tests.serving import serving
 from server import create_app
 from server.store import EmbeddedStore
 
-SUITE = Path("/work/shared/standards/sparql11-tests")
-if not SUITE.is_dir():
-    SUITE = Path(__file__).resolve().parents[2] / "shared" / "standards" / "sparql11-tests"
+SUITE = Path(__file__).resolve().parent / "standards" / "sparql11-tests"  # origin and licence: standards/README.md
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 QT = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-query#")
 UT = Namespace("http://www.w3.org/2009/sparql/tests/test-update#")
