@@ -9,9 +9,10 @@ from typing import Any
 from flask import Flask, Response, jsonify
 
 from server import config, security
-from server.external_store import ExternalStore, StoreSettings, StoreUnavailable
-from server.publication import Publication
-from server.store import EmbeddedStore
+from server.store.external import ExternalStore, StoreSettings, StoreUnavailable
+from server.store.publication import Publication
+from server.store import get_store
+from server.store.embedded import EmbeddedStore
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -28,7 +29,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     else:
         app.extensions["kik.store"] = EmbeddedStore.from_dist(dist)
 
-    from server import linked_data, pages, sparql
+    from server.publishing import dereference as linked_data
+    from server.pages import views as pages
+    from server.sparql import endpoint as sparql
 
     app.register_blueprint(sparql.bp)
     app.register_blueprint(linked_data.bp)
@@ -62,10 +65,3 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         return jsonify(status="ok", build=build.get("build"), triples=build.get("triples"))
 
     return app
-
-
-def get_store():
-    """The store of the running app (for views)."""
-    from flask import current_app
-
-    return current_app.extensions["kik.store"]

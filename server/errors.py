@@ -20,7 +20,7 @@ def problem(status: int, title: str, message_de: str, message_en: str = "",
     """An error response; ``suggestions`` are (url, label) pairs that may be what the client wanted."""
     suggestions = list(suggestions)
     if wants_html():
-        body = render_template("ld/error.html", status=status, title=title, message_de=message_de,
+        body = render_template("error.html", status=status, title=title, message_de=message_de,
                                message_en=message_en, suggestions=suggestions)
         response = make_response(body, status)
         response.mimetype = "text/html"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 
 from server import create_app
-from server.store import DistUnavailable
+from server.store.interface import DistUnavailable
 
 EXIT_UNUSABLE_BUILD = 3  # gunicorn's WORKER_BOOT_ERROR
 

@@ -17,7 +17,7 @@ from tests.serving import serving as serve_app
 
 from kg.cli import main as kg
 from server import create_app
-from server.publication import CHECK_INTERVAL
+from server.store.publication import CHECK_INTERVAL
 from tests.conftest import MINI
 from tests.test_bad_input import MEASURES, edit_csv
 

@@ -127,7 +127,8 @@ def _swap(link: Path, folder: Path) -> None:
 
 
 def test_a_build_swap_serves_the_new_builds_files(two_builds):
-    from server import create_app, downloads
+    from server import create_app
+    from server.publishing import downloads
 
     link, first, second = two_builds
     app = create_app({"KIK_DIST": str(link), "TESTING": True})
@@ -166,13 +167,13 @@ def test_a_file_changed_or_removed_on_disk_is_not_served_from_memory(two_builds)
     missing = client.get("/download/kg.ttl", headers={"Accept": "text/plain"})
     assert missing.status_code == 404 and b"kg.ttl" in missing.data
     with app.test_request_context():
-        from server import downloads
+        from server.publishing import downloads
 
         assert "kg.ttl" not in downloads.published() and "kg.nt" in downloads.published()
 
 
 def test_memory_limits_leave_big_files_on_disk(app, manifest, monkeypatch):
-    from server import downloads
+    from server.publishing import downloads
 
     monkeypatch.setattr(downloads, "MEMORY_FILE_BYTES", manifest["files"]["kg.ttl"]["bytes"])
     monkeypatch.setattr(downloads, "MEMORY_TOTAL_BYTES", manifest["files"]["kg.ttl"]["bytes"])

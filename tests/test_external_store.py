@@ -21,7 +21,7 @@ from tests.serving import serving
 
 from kg.cli import main as kg_main
 from server import create_app
-from server.external_store import StoreUnavailable
+from server.store.external import StoreUnavailable
 
 PUBLIC = "http://kik.test/"
 READY_WITHIN = 30.0

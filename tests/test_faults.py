@@ -21,7 +21,7 @@ import requests
 from kg import export
 from kg.cli import main as kg
 from server import create_app
-from server.sparql import get_runner
+from server.sparql.endpoint import get_runner
 from tests.conftest import MINI, REPOSITORY
 from tests.production import gunicorn
 

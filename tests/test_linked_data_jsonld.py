@@ -42,7 +42,7 @@ def test_dump_json_ld_expands_to_the_turtle_dump(dist_dir):
 
 def test_own_page_when_pages_module_has_none(app, monkeypatch):
     """Without the pages module's renderer the resource still gets a page with its triples and alternates."""
-    from server import pages
+    from server.pages import views as pages
 
     monkeypatch.setattr(pages, "resource_html", lambda iri, lang: None, raising=False)
     response = app.test_client().get("/hamm/konzept/2018", headers={"Accept": "text/html"})

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from server.pages import resource_html
+from server.pages.views import resource_html
 from tests.profiles import FICTIONAL, profiles
 
 KIK = "PREFIX kik: <https://w3id.org/kik/ontology#> PREFIX dct: <http://purl.org/dc/terms/> " \

@@ -6,9 +6,9 @@ import pytest
 import requests
 
 from server import create_app
-from server.query_worker import QueryJob, QueryOutcome
-from server.result_cache import ResultCache, cacheable
-from server.sparql import get_runner
+from server.sparql.worker import QueryJob, QueryOutcome
+from server.sparql.cache import ResultCache, cacheable
+from server.sparql.endpoint import get_runner
 from tests.serving import serving
 from tests.workers import hold_the_only_worker
 

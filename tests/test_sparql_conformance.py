@@ -20,7 +20,7 @@ from rdflib.query import Result
 from tests.serving import serving
 
 from server import create_app
-from server.store import EmbeddedStore
+from server.store.embedded import EmbeddedStore
 
 SUITE = Path(__file__).resolve().parent / "standards" / "sparql11-tests"  # origin and licence: standards/README.md
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")

@@ -10,7 +10,7 @@ import requests
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
-from server.example_queries import DEFAULT_DIR, load_examples
+from server.sparql.examples import DEFAULT_DIR, load_examples
 
 EXAMPLES = {example.name: example for example in load_examples(DEFAULT_DIR)}
 HAMM = "https://w3id.org/kik/hamm/"

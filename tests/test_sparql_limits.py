@@ -15,7 +15,7 @@ from tests.serving import serving
 from tests.workers import RUNAWAY, hold_the_only_worker
 
 from server import create_app
-from server.sparql import get_runner
+from server.sparql.endpoint import get_runner
 
 SIMPLE = "PREFIX kik: <https://w3id.org/kik/ontology#> ASK { ?m a kik:Measure }"
 

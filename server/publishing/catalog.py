@@ -16,9 +16,10 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, XSD
 
 from kg import export
 from kg.namespace import DCATDE
-from server import build_info, downloads
-from server.iri import dataset_base, public_base
-from server.terms import label, rows
+from server.publishing import build_info
+from server.publishing import downloads
+from server.publishing.iri import dataset_base, public_base
+from server.publishing.terms import label, rows
 
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")

@@ -18,19 +18,16 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-from server.query_worker import QueryJob, QueryOutcome, serve
-from server.result_cache import ResultCache
-from server.store import StoreSpec
+from server.sparql.worker import QueryJob, QueryOutcome, serve
+from server.sparql.cache import ResultCache
+from server.store.embedded import StoreSpec
+from server.store.interface import QueryTimeout
 
 log = logging.getLogger(__name__)
 
 
 class Busy(Exception):
     """Every worker is answering a query; try again shortly."""
-
-
-class QueryTimeout(Exception):
-    """The query ran past the time limit; its worker was killed."""
 
 
 class WorkerFailed(Exception):

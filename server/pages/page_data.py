@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 import pyoxigraph as ox
 from flask import current_app
 
-from server.labels import local_name, pick
-from server.profiles import Cell, Grid
-from server.store import Store
+from server.pages.labels import local_name, pick
+from server.pages.profiles import Cell, Grid
+from server.store.interface import Store
 
 PREFIXES = """
 PREFIX kik: <https://w3id.org/kik/ontology#>

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from server.page_data import MeasureRecord
+from server.pages.page_data import MeasureRecord
 
 # URL parameter → facet of a record (one value each; challenges take several)
 SINGLE = {

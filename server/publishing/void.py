@@ -15,9 +15,11 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, XSD
 
 from kg.namespace import PREFIXES, WD
-from server import build_info, catalog, downloads
-from server.iri import dataset_base, public_base
-from server.terms import curie
+from server.publishing import build_info
+from server.publishing import catalog
+from server.publishing import downloads
+from server.publishing.iri import dataset_base, public_base
+from server.publishing.terms import curie
 
 VOID = Namespace("http://rdfs.org/ns/void#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")

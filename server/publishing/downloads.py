@@ -30,9 +30,9 @@ from werkzeug.utils import get_content_type
 from werkzeug.wsgi import wrap_file
 
 from kg.export import sha256
-from server import build_info
+from server.publishing import build_info
 from server.errors import problem
-from server.iri import public_base
+from server.publishing.iri import public_base
 
 bp = Blueprint("downloads", __name__)
 

@@ -12,10 +12,11 @@ from flask import render_template
 from rdflib import Graph, Literal
 from rdflib.namespace import SH
 
-from server import build_info, downloads
-from server.iri import public_base, to_local
-from server.ontology_docs import dist_graph
-from server.terms import curie
+from server.publishing import build_info
+from server.publishing import downloads
+from server.publishing.iri import public_base, to_local
+from server.publishing.ontology_docs import dist_graph
+from server.publishing.terms import curie
 
 
 def report_graph() -> Graph:

@@ -1,7 +1,7 @@
 """An external SPARQL 1.1 store (Oxigraph server, Fuseki, Virtuoso, QLever) behind the ``Store`` interface.
 
 The views read through ``select``/``ask``/``construct`` as with the embedded store; ``/sparql``
-forwards a client's query through ``Forwarder`` with the protocol dataset, the time limit and the
+forwards a client's query through ``server.sparql.forwarder.Forwarder`` with the protocol dataset, the time limit and the
 concurrency limit kept here in front of the store. The build's files (downloads, catalog, VoID)
 still come from ``dist/`` (``kg push`` loads that same build into the store), so ``build`` and
 ``dist`` follow the ``dist`` link like the embedded store's publication does.
@@ -21,15 +21,12 @@ from typing import Any
 import pyoxigraph as ox
 import requests
 
-from server.query_runner import QueryTimeout, WorkerFailed, take_slot
-from server.query_worker import GRAPH_FORMATS, TABULAR_FORMATS, QueryJob, QueryOutcome
-from server.store import DistUnavailable
+from server.store.interface import DistUnavailable, QueryTimeout
 
 SELECT_TYPE = "application/sparql-results+json"
 GRAPH_TYPE = "application/n-triples"
 # what we ask the store for: one result format per query kind that every SPARQL 1.1 store speaks
 ACCEPT = f"{SELECT_TYPE}, {GRAPH_TYPE};q=0.9, text/turtle;q=0.5"
-TEXT_TYPES = {"text/csv", "text/tab-separated-values", "text/turtle", "application/n-triples"}
 CONNECT_TIMEOUT = 5.0
 CHECK_INTERVAL = 1.0
 
@@ -69,22 +66,14 @@ class StoreSettings:
         return requests.auth.HTTPBasicAuth(self.user, self.password)
 
 
-def _content_type(media_type: str) -> str:
-    return f"{media_type}; charset=utf-8" if media_type in TEXT_TYPES else media_type
-
-
-def _error(status: int, message: str) -> QueryOutcome:
-    return QueryOutcome(status, "text/plain; charset=utf-8", message.encode("utf-8"), "error")
-
-
 @dataclass(frozen=True)
-class _Reply:
+class Reply:
     status: int
     media_type: str
     body: bytes
 
 
-class _Client:
+class Client:
     """HTTP to the store's query endpoint: one ``requests.Session`` per thread (sessions are not shared)."""
 
     def __init__(self, settings: StoreSettings) -> None:
@@ -99,7 +88,7 @@ class _Client:
             self._local.session = session
         return session
 
-    def post(self, form: list[tuple[str, str]], timeout: float, accept: str = ACCEPT) -> _Reply:
+    def post(self, form: list[tuple[str, str]], timeout: float, accept: str = ACCEPT) -> Reply:
         """POST the query form; the whole answer must arrive within ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         url = self.settings.query_url
@@ -112,19 +101,19 @@ class _Client:
                     if time.monotonic() > deadline:
                         raise QueryTimeout
                 media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-                return _Reply(response.status_code, media_type, b"".join(chunks))
+                return Reply(response.status_code, media_type, b"".join(chunks))
         except requests.Timeout:
             raise QueryTimeout from None
         except requests.RequestException as error:
             raise StoreUnavailable(f"the SPARQL store at {url} cannot be reached ({type(error).__name__})") from error
 
 
-def _store_message(reply: _Reply) -> str:
+def store_message(reply: Reply) -> str:
     text = reply.body.decode("utf-8", errors="replace").strip()
     return text[:2000] or f"HTTP {reply.status}"
 
 
-def _parse_rows(reply: _Reply) -> ox.QuerySolutions | ox.QueryBoolean:
+def parse_rows(reply: Reply) -> ox.QuerySolutions | ox.QueryBoolean:
     formats = {SELECT_TYPE: ox.QueryResultsFormat.JSON, "application/json": ox.QueryResultsFormat.JSON,
                "application/sparql-results+xml": ox.QueryResultsFormat.XML,
                "text/tab-separated-values": ox.QueryResultsFormat.TSV}
@@ -133,88 +122,12 @@ def _parse_rows(reply: _Reply) -> ox.QuerySolutions | ox.QueryBoolean:
     return ox.parse_query_results(reply.body, formats[reply.media_type])
 
 
-def _parse_triples(reply: _Reply) -> list[ox.Triple]:
+def parse_triples(reply: Reply) -> list[ox.Triple]:
     formats = {GRAPH_TYPE: ox.RdfFormat.N_TRIPLES, "text/turtle": ox.RdfFormat.TURTLE,
                "application/rdf+xml": ox.RdfFormat.RDF_XML}
     if reply.media_type not in formats:
         raise StoreUnavailable(f"the store answered with {reply.media_type or 'no media type'}, not RDF triples")
     return [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(reply.body, formats[reply.media_type])]
-
-
-class Forwarder:
-    """``/sparql`` in external mode: the same interface as ``QueryRunner`` (``run``, ``timeout``, ``close``).
-
-    Limits stay in front of the store: at most ``workers`` queries at a time (else ``Busy``), a
-    time limit for the whole answer (``QueryTimeout``), and the row limit, checked on the answer.
-    The store is asked for SPARQL JSON results or N-Triples and the answer is passed through when
-    the client asked for that, otherwise re-serialised into the format the client negotiated.
-    """
-
-    def __init__(self, client: _Client, workers: int, timeout: float, queue_wait: float = 0.0) -> None:
-        self.client = client
-        self.timeout = timeout
-        self.queue_wait = max(0.0, queue_wait)
-        self._slots = threading.BoundedSemaphore(max(1, workers))
-
-    def close(self) -> None:
-        """Nothing to stop: no worker processes."""
-
-    def run(self, job: QueryJob) -> QueryOutcome:
-        """Forward one job; waits up to ``queue_wait`` s for a free slot (as ``QueryRunner``)."""
-        take_slot(self._slots, self.queue_wait)
-        try:
-            # relative IRIs resolve against our endpoint, as in embedded mode (a prologue may hold several BASEs;
-            # on the first line, so the store's line numbers stay those of the client's query)
-            form = [("query", f"BASE <{job.base_iri}> {job.query}" if job.base_iri else job.query)]
-            form += [("default-graph-uri", iri) for iri in job.default_graphs]
-            form += [("named-graph-uri", iri) for iri in job.named_graphs]
-            try:
-                reply = self.client.post(form, self.timeout)
-            except StoreUnavailable as error:
-                raise WorkerFailed(str(error)) from None
-        finally:
-            self._slots.release()
-        if 400 <= reply.status < 500:
-            return _error(400, f"SPARQL syntax error or query not accepted by the store: {_store_message(reply)}")
-        if reply.status != 200:
-            raise WorkerFailed(f"the SPARQL store answered HTTP {reply.status}: {_store_message(reply)[:300]}")
-        try:
-            return self._shape(reply, job)
-        except (SyntaxError, ValueError, StoreUnavailable) as error:
-            raise WorkerFailed(f"the SPARQL store's answer could not be read: {error}") from None
-
-    def _shape(self, reply: _Reply, job: QueryJob) -> QueryOutcome:
-        if reply.media_type == GRAPH_TYPE or reply.media_type in ("text/turtle", "application/rdf+xml"):
-            return self._graph(reply, job)
-        results = _parse_rows(reply)
-        if isinstance(results, ox.QueryBoolean):
-            if job.boolean_type is None:
-                return _error(406, "This is an ASK query; accept application/sparql-results+json or +xml.")
-            return self._as(reply, job.boolean_type, lambda: results.serialize(format=TABULAR_FORMATS[job.boolean_type]), "ask")
-        if job.tabular_type is None:
-            return _error(406, "This is a SELECT query; accept one of: " + ", ".join(TABULAR_FORMATS))
-        if reply.media_type == SELECT_TYPE:
-            rows = len(json.loads(reply.body)["results"]["bindings"])
-        else:
-            rows = sum(1 for _ in _parse_rows(reply))
-        if rows > job.max_rows:
-            return _error(400, f"The result has more than {job.max_rows} rows (this endpoint's limit). "
-                               f"Add LIMIT {job.max_rows} (and OFFSET to page) or narrow the query.")
-        return self._as(reply, job.tabular_type, lambda: results.serialize(format=TABULAR_FORMATS[job.tabular_type]), "select")
-
-    def _graph(self, reply: _Reply, job: QueryJob) -> QueryOutcome:
-        if job.graph_type is None:
-            return _error(406, "This is a CONSTRUCT or DESCRIBE query; accept one of: " + ", ".join(GRAPH_FORMATS))
-        triples = _parse_triples(reply)
-        if len(triples) > job.max_rows:
-            return _error(400, f"The result has more than {job.max_rows} triples (this endpoint's limit). "
-                               "Add LIMIT or narrow the query, or download the dumps.")
-        return self._as(reply, job.graph_type, lambda: ox.serialize(triples, format=GRAPH_FORMATS[job.graph_type]), "graph")
-
-    @staticmethod
-    def _as(reply: _Reply, media_type: str, serialise, kind: str) -> QueryOutcome:
-        body = reply.body if reply.media_type == media_type else serialise()
-        return QueryOutcome(200, _content_type(media_type), body, kind)
 
 
 @dataclass
@@ -261,7 +174,7 @@ class ExternalStore:
     def __init__(self, settings: StoreSettings, dist: Path, timeout: float = 10.0) -> None:
         self.settings = settings
         self.timeout = timeout
-        self._client = _Client(settings)
+        self.client = Client(settings)
         self._manifest = _Manifest(Path(dist))
         self._manifest.load()
 
@@ -287,30 +200,26 @@ class ExternalStore:
     def dist(self) -> Path:
         return Path(self._manifest.current().target)
 
-    def forwarder(self, workers: int, timeout: float, queue_wait: float = 0.0) -> Forwarder:
-        """The ``/sparql`` runner for this store."""
-        return Forwarder(self._client, workers, timeout, queue_wait)
-
-    def _ask_store(self, query: str, accept: str) -> _Reply:
+    def _ask_store(self, query: str, accept: str) -> Reply:
         try:
-            reply = self._client.post([("query", query)], self.timeout, accept=accept)
+            reply = self.client.post([("query", query)], self.timeout, accept=accept)
         except QueryTimeout:
             raise StoreUnavailable(f"the SPARQL store at {self.settings.query_url} did not answer within {self.timeout:g} s") from None
         if 400 <= reply.status < 500:
-            raise SyntaxError(f"the store rejected the query: {_store_message(reply)}")
+            raise SyntaxError(f"the store rejected the query: {store_message(reply)}")
         if reply.status != 200:
-            raise StoreUnavailable(f"the SPARQL store answered HTTP {reply.status}: {_store_message(reply)[:300]}")
+            raise StoreUnavailable(f"the SPARQL store answered HTTP {reply.status}: {store_message(reply)[:300]}")
         return reply
 
     def select(self, query: str) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
-        results = _parse_rows(self._ask_store(query, SELECT_TYPE))
+        results = parse_rows(self._ask_store(query, SELECT_TYPE))
         if isinstance(results, ox.QueryBoolean):
             raise TypeError("expected a SELECT query, got an ASK answer")
         names = [variable.value for variable in results.variables]
         return [{name: row[name] for name in names if row[name] is not None} for row in results]
 
     def ask(self, query: str) -> bool:
-        return bool(_parse_rows(self._ask_store(query, SELECT_TYPE)))
+        return bool(parse_rows(self._ask_store(query, SELECT_TYPE)))
 
     def construct(self, query: str) -> list[ox.Triple]:
-        return _parse_triples(self._ask_store(query, f"{GRAPH_TYPE}, text/turtle;q=0.9"))
+        return parse_triples(self._ask_store(query, f"{GRAPH_TYPE}, text/turtle;q=0.9"))

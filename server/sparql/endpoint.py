@@ -15,18 +15,20 @@ from pathlib import Path
 from flask import Blueprint, Flask, Response, current_app, render_template, request, send_from_directory
 from werkzeug.datastructures import MIMEAccept
 
-from server import get_store
-from server.example_queries import DEFAULT_DIR, load_examples
-from server.iri import public_base
-from server.query_check import READ_ONLY, is_update, service_refusal
-from server.query_runner import Busy, QueryRunner, QueryTimeout, WorkerFailed
-from server.query_worker import GRAPH_FORMATS, TABULAR_FORMATS, QueryJob, QueryOutcome
-from server.result_cache import ResultCache
-from server.service_description import service_description
+from server.sparql.examples import DEFAULT_DIR, load_examples
+from server.publishing.iri import public_base
+from server.sparql.checks import READ_ONLY, is_update, service_refusal
+from server.sparql.runner import Busy, QueryRunner, QueryTimeout, WorkerFailed
+from server.sparql.worker import GRAPH_FORMATS, TABULAR_FORMATS, QueryJob, QueryOutcome
+from server.sparql.cache import ResultCache
+from server.sparql.forwarder import Forwarder
+from server.sparql.service_description import service_description
+from server.store import get_store
+from server.store.external import ExternalStore
 
-bp = Blueprint("sparql", __name__)
+bp = Blueprint("sparql", __name__, template_folder="templates")
 
-YASGUI_DIR = Path(__file__).resolve().parents[1] / "node_modules" / "@zazuko" / "yasgui" / "build"
+YASGUI_DIR = Path(__file__).resolve().parents[2] / "node_modules" / "@zazuko" / "yasgui" / "build"
 YASGUI_FILES = {"yasgui.min.js", "yasgui.min.css"}
 
 # offered media type → canonical one (aliases that clients such as SPARQLWrapper send)
@@ -110,10 +112,10 @@ def get_runner(app: Flask) -> QueryRunner:
         return runner
     with _runner_lock:
         runner = app.extensions.get("kik.query_runner")
-        if runner is None and hasattr(app.extensions["kik.store"], "forwarder"):
+        if runner is None and isinstance(app.extensions["kik.store"], ExternalStore):
             # an external store: forward to its query endpoint, with our limits in front
-            runner = app.extensions["kik.store"].forwarder(
-                workers=app.config["KIK_MAX_CONCURRENT_QUERIES"], timeout=app.config["KIK_QUERY_TIMEOUT"],
+            runner = Forwarder(
+                app.extensions["kik.store"].client, workers=app.config["KIK_MAX_CONCURRENT_QUERIES"], timeout=app.config["KIK_QUERY_TIMEOUT"],
                 queue_wait=app.config["KIK_QUERY_QUEUE_SECONDS"])
             app.extensions["kik.query_runner"] = runner
         if runner is None:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from markupsafe import Markup, escape
 
-from server.profiles import Grid
+from server.pages.profiles import Grid
 
 FILLED = "#949494"  # grey as in seed 002; ≥3:1 against white, black text on it ≥4.5:1
 EMPTY = "#ffffff"

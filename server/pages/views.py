@@ -12,18 +12,24 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from server import page_data
-from server.chart_svg import line_chart
-from server.describe import describe
-from server.i18n import LANGUAGES, format_number, request_lang, translate
-from server.iri import dataset_base, public_base, to_local
-from server.labels import local_name
-from server.measure_filter import SINGLE, apply, parse
-from server.profile_svg import profile_svg, unknown_svg
-from server.profiles import Grid, jaccard, most_similar
-from server.resource_view import build_view, unlabelled
+from server.pages import page_data
+from server.pages.chart_svg import line_chart
+from server.publishing.describe import describe
+from server.pages.i18n import LANGUAGES, format_number, request_lang, translate
+from server.publishing.iri import dataset_base, public_base, to_local
+from server.pages.labels import local_name
+from server.pages.measure_filter import SINGLE, apply, parse
+from server.pages.profile_svg import profile_svg, unknown_svg
+from server.pages.profiles import Grid, jaccard, most_similar
+from server.pages.resource_view import build_view, unlabelled
 
-bp = Blueprint("pages", __name__)
+bp = Blueprint("pages", __name__, template_folder="templates")
+
+
+@bp.record_once
+def _register_resource_pages(state) -> None:
+    """Dereferenced IRIs get their HTML from ``resource_html`` (looked up at call time)."""
+    state.app.extensions["kik.resource_html"] = lambda iri, lang: resource_html(iri, lang)
 
 KIK = "https://w3id.org/kik/ontology#"
 RDF_FORMATS = (("ttl", "text/turtle", "Turtle"), ("jsonld", "application/ld+json", "JSON-LD"),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from server.labels import LABEL_IRIS, local_name, pick, term_label
+from server.pages.labels import LABEL_IRIS, local_name, pick, term_label
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 DCT = "http://purl.org/dc/terms/"

@@ -14,7 +14,7 @@ import pyoxigraph as ox
 
 from kg.namespace import PREFIXES
 
-REPOSITORY = Path(__file__).resolve().parents[1]
+REPOSITORY = Path(__file__).resolve().parents[2]
 ONTOLOGY_FILE = REPOSITORY / "ontology" / "kik.ttl"
 
 LABEL_IRIS = (

@@ -1,7 +1,7 @@
-"""The one small interface every view uses to read the graph.
+"""The embedded store: pyoxigraph, loaded from dist/ (the default; the interface is ``interface.Store``).
 
-The embedded store (pyoxigraph, loaded from dist/) is the default; an external SPARQL 1.1 store can
-take its place behind the same methods (another issue). Views never import pyoxigraph themselves.
+An external SPARQL 1.1 store can take its place behind the same methods (``external``). Views never
+import pyoxigraph themselves.
 """
 
 from __future__ import annotations
@@ -10,28 +10,11 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import pyoxigraph as ox
 
 from kg.export import store_dir
-
-
-class Store(Protocol):
-    """What the server needs from a triple store: trusted, quick reads."""
-
-    build: dict
-
-    def select(self, query: str) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]: ...
-
-    def ask(self, query: str) -> bool: ...
-
-    def construct(self, query: str) -> list[ox.Triple]: ...
-
-
-class DistUnavailable(RuntimeError):
-    """dist/ is missing or unreadable: the server must not start half-working (``server.wsgi``
-    and ``kg serve`` turn it into one line and a non-zero exit)."""
+from server.store.interface import DistUnavailable
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDFS, SKOS
 
 from kg.namespace import PREFIXES
-from server.iri import to_local
+from server.publishing.iri import to_local
 
 LABELS = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
 _BY_LENGTH = sorted(PREFIXES.items(), key=lambda item: -len(item[1]))

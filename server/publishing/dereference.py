@@ -13,15 +13,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, redirect, render_template, request, send_file
+from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file
 from markupsafe import escape
 from rdflib import Graph, URIRef
 
-from server import build_info, catalog, downloads, ontology_docs, validation_report, void
-from server.describe import describe
+from server.publishing import build_info
+from server.publishing import catalog
+from server.publishing import downloads
+from server.publishing import ontology_docs
+from server.publishing import validation_report
+from server.publishing import void
+from server.publishing.describe import describe
 from server.errors import problem
-from server.iri import dataset_base, public_base, to_dataset, to_local
-from server.negotiation import (
+from server.publishing.iri import dataset_base, public_base, to_dataset, to_local
+from server.publishing.negotiation import (
     FORMATS,
     HTML,
     Format,
@@ -34,9 +39,9 @@ from server.negotiation import (
     serialize,
     split_extension,
 )
-from server.terms import curie, label, rows
+from server.publishing.terms import curie, label, rows
 
-bp = Blueprint("linked_data", __name__)
+bp = Blueprint("linked_data", __name__, template_folder="templates")
 bp.register_blueprint(downloads.bp)
 
 _UNSAFE = set('<>"{}|^`\\ ')
@@ -182,10 +187,9 @@ def with_data(document: Graph, iri: str) -> Graph:
 
 
 def resource_html(iri: str, lang: str) -> str | None:
-    """A page from the pages module when it has one for this IRI."""
-    from server import pages
-
-    render = getattr(pages, "resource_html", None)
+    """A page from whatever the app registered as ``kik.resource_html`` (the pages blueprint does), if
+    it has one for this IRI; publishing never imports the pages."""
+    render = current_app.extensions.get("kik.resource_html")
     return render(iri, lang) if render else None
 
 

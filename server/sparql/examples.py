@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_DIR = Path(__file__).resolve().parents[1] / "docs" / "queries"
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "docs" / "queries"
 _FIELD = re.compile(r"^#\s*(title|title_en|description|description_en)\s*:\s*(.*?)\s*$")
 
 

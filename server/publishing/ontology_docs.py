@@ -14,9 +14,9 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH
 
 from kg.namespace import KIK
-from server import build_info
-from server.iri import dataset_base, public_base, to_local
-from server.terms import curie, label
+from server.publishing import build_info
+from server.publishing.iri import dataset_base, public_base, to_local
+from server.publishing.terms import curie, label
 
 KINDS = ((OWL.Class, "classes"), (OWL.ObjectProperty, "object_properties"),
          (OWL.DatatypeProperty, "datatype_properties"), (OWL.AnnotationProperty, "annotation_properties"))

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from server.store import DistUnavailable, EmbeddedStore
+from server.store.embedded import EmbeddedStore
+from server.store.interface import DistUnavailable
 
 log = logging.getLogger(__name__)
 CHECK_INTERVAL = 1.0

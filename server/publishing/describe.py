@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from server.store import Store
+from server.store.interface import Store
 
 LABEL_PREDICATES = (
     "<http://www.w3.org/2004/02/skos/core#prefLabel>",

@@ -11,7 +11,7 @@ import re
 import threading
 from collections import OrderedDict
 
-from server.query_worker import QueryJob, QueryOutcome
+from server.sparql.worker import QueryJob, QueryOutcome
 
 # functions whose value changes from one evaluation to the next (SPARQL 1.1 §17.4)
 VOLATILE = re.compile(r"\b(RAND|NOW|UUID|STRUUID|BNODE)\s*\(", re.IGNORECASE)

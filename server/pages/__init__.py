@@ -1,0 +1,8 @@
+"""The pages for people: landing page, measures, comparison, grids, and an HTML page for every resource.
+
+Entry points: ``views.bp`` (the blueprint; registers ``views.resource_html`` for dereferenced IRIs),
+``page_data`` (what the pages show, read once per build), ``resource_view``, ``measure_filter``,
+``profiles`` with ``profile_svg`` and ``chart_svg`` (the pictures), ``labels`` and ``i18n``.
+Its templates are in ``templates/pages/``. Uses ``store`` and ``publishing``; nothing imports it but
+the app factory.
+"""
