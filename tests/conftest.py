@@ -38,3 +38,24 @@ def live_server(app) -> Iterator[str]:
     """The app behind a real threaded HTTP server on 127.0.0.1; yields its base URL."""
     with serving(app) as base:
         yield base
+
+
+@pytest.fixture(scope="session")
+def generated_build(tmp_path_factory):
+    """``generated_build(n)``: the dist/ of Hamm + Musterstadt + ``n`` generated municipalities (seed 0),
+    built once per size and test run, so page, catalog and store tests can share a state-scale build."""
+    builds: dict[int, Path] = {}
+
+    def build(n: int) -> Path:
+        if n not in builds:
+            root = tmp_path_factory.mktemp(f"generated-{n}")
+            from kg.generate import generate_municipalities
+
+            folders = generate_municipalities(n, root / "data")
+            dist = root / "dist"
+            code = kg_main(["build", str(HAMM), str(MUSTERSTADT), *map(str, folders), "--dist", str(dist), "--quiet"])
+            assert code == 0, f"a build of {n} generated municipalities must succeed"
+            builds[n] = dist
+        return builds[n]
+
+    return build
