@@ -201,7 +201,7 @@ def command_stats(args: argparse.Namespace) -> int:
 
 def command_serve(args: argparse.Namespace) -> int:
     from server import create_app
-    from server.store import DistUnavailable
+    from server.store.interface import DistUnavailable
 
     try:
         app = create_app({"KIK_DIST": str(args.dist.resolve())})
