@@ -157,6 +157,9 @@ def command_build(args: argparse.Namespace) -> int:
         (folder / "validation.ttl").write_text(format_report(report, fmt="turtle"), encoding="utf-8")
         (folder / "validation.json").write_text(format_report(report, fmt="json"), encoding="utf-8")
         export.write_json(folder / "stats.json", stats)
+        from kg import portal  # per-concept dumps, concepts.json, kennzahlen.csv, ontology/shapes/report graphs
+        portal_manifest = portal.write_portal_files(dataset, folder, data_dirs, context.get("@context") if context else None,
+                                                    export.store_dir(folder))
         progress.step("Komprimieren und Prüfsummen / gzip and checksums")
         export.gzip_copies(folder, [*export.DUMP_FORMATS, export.JSONLD_FILE])
         files = export.write_checksums(folder)
@@ -167,6 +170,7 @@ def command_build(args: argparse.Namespace) -> int:
             "triples": len(union),
             "files": files,
             "validation": {"conforms": report.conforms_without_violations, "results": len(report.results)},
+            **portal_manifest,
         })
         progress.step("Veröffentlichen / publishing")
         final = export.publish(folder, args.dist)
