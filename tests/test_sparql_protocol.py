@@ -12,11 +12,25 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, VOID
 from rdflib.query import Result
 
+from tests.conftest import HAMM, MUSTERSTADT
+
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 COUNT_MEASURES = "PREFIX kik: <https://w3id.org/kik/ontology#> SELECT (COUNT(?m) AS ?n) WHERE { ?m a kik:Measure }"
 MEASURE = "https://w3id.org/kik/fiktiv/musterstadt/massnahme/kita-sprachbruecke"
 CONSTRUCT = f"CONSTRUCT {{ <{MEASURE}> ?p ?o }} WHERE {{ <{MEASURE}> ?p ?o }}"
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def _csv_measures() -> int:
+    """The number of measures the sources list (rows of both massnahmen.csv, comments aside)."""
+    total = 0
+    for folder in (HAMM, MUSTERSTADT):
+        with open(folder / "massnahmen.csv", encoding="utf-8-sig", newline="") as f:
+            total += sum(1 for row in csv.DictReader(f) if not row["id"].startswith("#"))
+    return total
+
+
+MEASURES = _csv_measures()
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +48,7 @@ def test_get_post_form_and_direct_post_give_the_same_answer(url):
     by_get = requests.get(url, params={"query": COUNT_MEASURES})
     by_form = requests.post(url, data={"query": COUNT_MEASURES})
     direct = requests.post(url, data=COUNT_MEASURES.encode(), headers={"Content-Type": "application/sparql-query"})
-    assert _count(by_get) == _count(by_form) == _count(direct) >= 48
+    assert _count(by_get) == _count(by_form) == _count(direct) == MEASURES == 48
     assert by_get.headers["Content-Type"].startswith("application/sparql-results+json")
 
 
@@ -50,12 +64,12 @@ def test_select_in_every_result_format(url, accept, content_type):
     assert response.headers["Content-Type"].split(";")[0] == content_type
     if content_type == "text/csv":
         rows = list(csv.reader(io.StringIO(response.text)))
-        assert rows[0] == ["n"] and int(rows[1][0]) >= 48
+        assert rows[0] == ["n"] and int(rows[1][0]) == MEASURES
     else:
         fmt = {"application/sparql-results+json": "json", "application/sparql-results+xml": "xml",
                "text/tab-separated-values": "tsv"}[content_type]
         result = Result.parse(io.BytesIO(response.content), format=fmt)
-        assert int(list(result)[0][0]) >= 48
+        assert int(list(result)[0][0]) == MEASURES
 
 
 @pytest.mark.parametrize("accept, rdflib_format", [
@@ -146,12 +160,27 @@ def test_protocol_dataset_replaces_the_query_dataset(url):
     {"method": "POST", "data": {"query": "LOAD <http://example.org/data.ttl>"}},
     {"method": "POST", "data": b"DROP ALL", "headers": {"Content-Type": "application/sparql-update"}},
     {"method": "POST", "data": b"DELETE WHERE { ?s ?p ?o }", "headers": {"Content-Type": "application/sparql-query"}},
+    {"method": "POST", "data": b"INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+     "headers": {"Content-Type": "application/sparql-update"}},
+    {"method": "POST", "data": {"update": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}},
+    {"method": "POST", "data": b"INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+     "headers": {"Content-Type": "application/sparql-query"}},
+    {"method": "POST", "data": {"query": "DELETE DATA { <urn:x> <urn:y> <urn:z> } ; INSERT DATA { <urn:a> <urn:b> <urn:c> }"}},
 ])
-def test_updates_and_load_are_refused(url, request_kwargs):
+def test_updates_and_load_are_refused(url, request_kwargs, dist_dir):
+    """Refused, and with no effect: no triple was added and none removed (exact counts, fresh queries)."""
     response = requests.request(url=url, **request_kwargs)
     assert response.status_code == 400
     assert "read-only" in response.text
-    assert _count(requests.get(url, params={"query": COUNT_MEASURES})) >= 48
+    # a comment unique to this case keeps any answer cache out of the way
+    fresh = f"# after {request_kwargs!r}\n"
+    ask = requests.get(url, params={"query": fresh + "ASK { <urn:a> ?p ?o }"},
+                       headers={"Accept": "application/sparql-results+json"})
+    assert ask.status_code == 200 and ask.json()["boolean"] is False
+    triples = json.loads((dist_dir / "build.json").read_text(encoding="utf-8"))["triples"]
+    count = requests.get(url, params={"query": fresh + "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"})
+    assert _count(count) == triples
+    assert _count(requests.get(url, params={"query": fresh + COUNT_MEASURES})) == MEASURES
 
 
 @pytest.mark.parametrize("query", [
