@@ -50,6 +50,10 @@ DEFAULTS: dict[str, Any] = {
     "KIK_DATASET_TITLE_EN": "Municipal integration concept of the City of Hamm as a knowledge graph",
     "KIK_DATASET_DESCRIPTION_DE": "Ziele, Handlungsfelder, Herausforderungen, Maßnahmen, Akteure, Quellen und Kennzahlen kommunaler Integrationskonzepte als RDF, jede Aussage mit ihrer Quelle; enthält zusätzlich ausdrücklich als fiktiv gekennzeichnete Beispieldaten.",
     "KIK_DATASET_DESCRIPTION_EN": "Goals, action fields, challenges, measures, actors, sources and figures of municipal integration concepts as RDF, each statement with its source; also contains example data explicitly marked as fictional.",
+    # /catalog: datasets per page (hydra:PagedCollection beyond that), and whether concepts marked
+    # fictional (datensatz.toml ``fictional = true``) are listed; then their titles say they are fictional
+    "KIK_CATALOG_PAGE_SIZE": 100,
+    "KIK_CATALOG_INCLUDE_FICTIONAL": False,
     # path of the SPARQL endpoint below the public base (served by server/sparql.py)
     "KIK_SPARQL_PATH": "sparql",
     # external SPARQL 1.1 store (docs/external-store.md); empty query URL = the embedded store
@@ -60,7 +64,7 @@ DEFAULTS: dict[str, Any] = {
     "KIK_STORE_AUTH": "basic",  # or "digest" (Virtuoso)
 }
 
-NUMBERS = {"KIK_QUERY_TIMEOUT": float, "KIK_QUERY_QUEUE_SECONDS": float, "KIK_RESULT_CACHE_MB": float, "KIK_MAX_RESULT_ROWS": int, "KIK_MAX_CONCURRENT_QUERIES": int, "KIK_MAX_QUERY_BYTES": int}
+NUMBERS = {"KIK_CATALOG_PAGE_SIZE": int, "KIK_QUERY_TIMEOUT": float, "KIK_QUERY_QUEUE_SECONDS": float, "KIK_RESULT_CACHE_MB": float, "KIK_MAX_RESULT_ROWS": int, "KIK_MAX_CONCURRENT_QUERIES": int, "KIK_MAX_QUERY_BYTES": int}
 
 
 def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -72,4 +76,16 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     settings.update(overrides or {})
     for key, kind in NUMBERS.items():
         settings[key] = kind(settings[key])
+    for key in FLAGS:
+        settings[key] = flag(settings[key])
     return settings
+
+
+FLAGS = ("KIK_CATALOG_INCLUDE_FICTIONAL",)
+
+
+def flag(value: Any) -> bool:
+    """A yes/no setting: ``1``, ``true``, ``yes``, ``on`` (any case) are yes, anything else no."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "on", "ja")
