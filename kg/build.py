@@ -13,7 +13,7 @@ from rdflib import Dataset, Graph, URIRef
 from kg.errors import SourceError
 from kg.measures import measures_triples
 from kg.namespace import VOCAB_GRAPH, bind_prefixes
-from kg.sources import MEASURES_FILE, DatasetSettings, parse_turtle, read_settings, turtle_files
+from kg.sources import DatasetSettings, measures_file, parse_turtle, read_settings, turtle_files
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 VOCABULARIES = REPOSITORY / "ontology" / "vocabularies.ttl"
@@ -43,8 +43,8 @@ def municipality_graph(settings: DatasetSettings, progress: Progress = _quiet, i
     for path in files:
         progress(f"  {path}")
         parse_turtle(path, into=graph, scope=f"{settings.id}/{path.name}")  # ids unique per build, not per checkout
-    table = settings.folder / MEASURES_FILE
-    if table.is_file():
+    table = measures_file(settings.folder)  # massnahmen.csv, .xlsx or .ods
+    if table is not None:
         progress(f"  {table}")
         graph.addN((s, p, o, graph) for s, p, o in measures_triples(table, settings, graph))
     return graph

@@ -20,6 +20,9 @@ from kg.namespace import bind_prefixes
 
 SETTINGS_FILE = "datensatz.toml"
 MEASURES_FILE = "massnahmen.csv"
+# the measures table may be kept as CSV or as a workbook; a folder holds at most one of them
+MEASURES_FILES = ("massnahmen.csv", "massnahmen.xlsx", "massnahmen.ods")
+REFUSED_MEASURES_FILES = ("massnahmen.xlsm", "massnahmen.xltm", "massnahmen.xlsb", "massnahmen.xls")
 REQUIRED_SETTINGS = ("id", "base", "concept")
 
 
@@ -86,6 +89,26 @@ def read_settings(folder: Path) -> DatasetSettings:
         title_de=settings.get("title_de", settings["id"]),
         title_en=settings.get("title_en", settings.get("title_de", settings["id"])),
     )
+
+
+def measures_file(folder: Path) -> Path | None:
+    """The folder's measures table (CSV, XLSX or ODS), None if it has none; two are refused, as is a
+    macro or binary workbook, so the build never has to guess which one the officer meant."""
+    found = [folder / name for name in (*MEASURES_FILES, *REFUSED_MEASURES_FILES) if (folder / name).is_file()]
+    if len(found) > 1:
+        names = ", ".join(path.name for path in found)
+        raise SourceError(
+            folder, None, None,
+            f"mehrere Maßnahmentabellen im Datenordner ({names}).",
+            "Nur eine behalten (die aktuelle Fassung) und die anderen löschen oder verschieben.",
+            f"several measures tables in the data folder ({names}).",
+            "keep only one (the current version) and delete or move the others.",
+        )
+    if found and found[0].name in REFUSED_MEASURES_FILES:
+        from kg.spreadsheet import refuse_kind
+
+        refuse_kind(found[0])
+    return found[0] if found else None
 
 
 def turtle_files(folder: Path) -> list[Path]:
