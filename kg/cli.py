@@ -1,4 +1,4 @@
-"""The ``kg`` command: build, validate, stats, serve, generate, push.
+"""The ``kg`` command: build, validate, stats, serve, generate, push, template.
 
 Exit codes: 0 fine (warnings allowed), 1 SHACL violations, 2 bad input (file, line, column, fix).
 """
@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("count", type=int)
     generate.add_argument("out_dir", type=Path)
     generate.add_argument("--seed", type=int, default=0)
+
+    template = commands.add_parser("template", help="Arbeitsmappe zum Ausfüllen der Maßnahmen (xlsx/ods)")
+    template.add_argument("data_dir", type=Path, help="Datenordner, z. B. data/hamm")
+    template.add_argument("--format", choices=("xlsx", "ods"), default="xlsx")
+    template.add_argument("--out", type=Path, help="Zieldatei (Standard: massnahmen-<id>.<format> im aktuellen Ordner)")
 
     push = commands.add_parser("push", help="dist/ in einen externen SPARQL-1.1-Speicher laden (Graph Store Protocol)")
     push.add_argument("--dist", type=Path, default=DEFAULT_DIST)
@@ -233,6 +238,16 @@ def command_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def command_template(args: argparse.Namespace) -> int:
+    from kg.sources import read_settings
+    from kg.template import write_template
+
+    out = args.out or Path(f"massnahmen-{read_settings(args.data_dir).id}.{args.format}")
+    write_template(args.data_dir, args.format, out)
+    print(f"kg template: {out}", file=sys.stderr)
+    return EXIT_OK
+
+
 def command_push(args: argparse.Namespace) -> int:
     from kg.push import PushError, Target, push
 
@@ -259,6 +274,7 @@ COMMANDS = {
     "serve": command_serve,
     "generate": command_generate,
     "push": command_push,
+    "template": command_template,
 }
 
 
