@@ -15,6 +15,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, XSD
 
 from kg.namespace import PREFIXES, WD
+from kg.portal import SHAPES_GRAPH, VALIDATION_GRAPH
 from server.publishing import build_info
 from server.publishing import catalog
 from server.publishing import downloads
@@ -23,6 +24,7 @@ from server.publishing.terms import curie
 
 VOID = Namespace("http://rdfs.org/ns/void#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 DUMP_FEATURES = {".ttl": "Turtle", ".nt": "N-Triples", ".rdf": "RDF_XML", ".jsonld": "JSON-LD", ".trig": "TriG", ".nq": "N-Quads"}
 # namespaces of vocabularies (terms), as opposed to datasets we link to (Wikidata entities)
 VOCABULARIES = sorted({*PREFIXES.values(), str(RDF), "http://www.w3.org/2000/01/rdf-schema#",
@@ -141,6 +143,9 @@ def void_graph() -> Graph:
         graph.add((subset, FOAF.page, URIRef(public_base() + name.removeprefix(dataset_base()))))
         graph.add((subset, VOID.triples, Literal(int(count), datatype=XSD.integer)))
 
+    for name, count in sorted((build_info.build().get("extra_graphs") or {}).items()):
+        _extra_graph(graph, here, name, count)
+
     for target, predicate, count in stats["links"]:
         target_node = URIRef(f"{here}#target-{_slug(target)}")
         linkset = URIRef(f"{here}#links-{_slug(target)}-{_slug(curie(predicate))}")
@@ -156,6 +161,34 @@ def void_graph() -> Graph:
         graph.add((linkset, VOID.linkPredicate, URIRef(predicate)))
         graph.add((linkset, VOID.triples, Literal(count, datatype=XSD.integer)))
     return graph
+
+
+# named graphs outside the default graph: their file in the build and their page on this server
+EXTRA_GRAPHS = {SHAPES_GRAPH: ("shapes.ttl", "shapes", "SHACL-Shapes", "SHACL shapes"),
+                VALIDATION_GRAPH: ("validation.ttl", "validation", "Prüfbericht (SHACL) dieses Builds",
+                                   "Validation report (SHACL) of this build")}
+ONTOLOGY = ("ontology.ttl", "ontology", "Ontologie", "Ontology")
+
+
+def _extra_graph(graph: Graph, here: URIRef, name: str, count: int) -> None:
+    """A named graph of the endpoint that is not part of the data (ontology, shapes, report): a dataset of
+    its own, not a subset of the data, since the default graph does not contain it."""
+    file, page, title_de, title_en = EXTRA_GRAPHS.get(name, ONTOLOGY)
+    node = URIRef(f"{here}#named-graph-{page}")
+    graph.add((here, FOAF.topic, node))
+    graph.add((node, RDF.type, VOID.Dataset))
+    graph.add((node, DCTERMS.title, Literal(title_de, lang="de")))
+    graph.add((node, DCTERMS.title, Literal(title_en, lang="en")))
+    graph.add((node, DCTERMS.description, Literal(
+        f"Benannter Graph <{name}> des SPARQL-Endpunkts, nicht im Standardgraphen (GRAPH <{name}> {{ … }}).", lang="de")))
+    graph.add((node, DCTERMS.description, Literal(
+        f"Named graph <{name}> of the SPARQL endpoint, not in its default graph (GRAPH <{name}> {{ … }}).", lang="en")))
+    graph.add((node, SD.name, URIRef(name)))
+    graph.add((node, VOID.sparqlEndpoint, URIRef(public_base() + catalog.setting("KIK_SPARQL_PATH"))))
+    graph.add((node, VOID.triples, Literal(int(count), datatype=XSD.integer)))
+    graph.add((node, FOAF.page, URIRef(public_base() + page)))
+    if file in downloads.published():
+        graph.add((node, VOID.dataDump, URIRef(downloads.download_url(file))))
 
 
 def void_html(graph: Graph, lang: str) -> str:
