@@ -25,6 +25,13 @@ def default_data_dirs(root: Path = DEFAULT_DATA) -> list[Path]:
     return sorted(p.parent for p in root.glob("*/datensatz.toml"))
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("mindestens 1 / at least 1")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kg", description="Kommunale Integrationskonzepte als Wissensgraph.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -34,6 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--dist", type=Path, default=DEFAULT_DIST)
     build.add_argument("--lang", choices=("de", "en"), default="de")
     build.add_argument("--quiet", action="store_true")
+    build.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1,
+                       help="Prozesse zum Lesen und Prüfen (Standard: alle Kerne)")
+    build.add_argument("--no-cache", action="store_true",
+                       help="alle Datenordner neu lesen und prüfen (der Cache unter .kg-builds/cache/ wird neu gefüllt)")
 
     validate = commands.add_parser("validate", help="SHACL-Prüfung von dist/ oder von Datenordnern")
     validate.add_argument("data_dirs", nargs="*", type=Path, help="Datenordner; ohne Angabe wird dist/ geprüft")
@@ -118,33 +129,107 @@ def _write_failed(error: OSError, lang: str) -> int:
 
 
 def command_build(args: argparse.Namespace) -> int:
-    from kg import export
-    from kg.build import REPOSITORY, UnionView, build_dataset
+    """Sources → dist/: each data folder read and validated once per change (``kg.incremental``),
+    the union assembled from the cached pieces; the whole dataset in one when the folders are not
+    independent."""
+    from kg import export, incremental
     from kg.progress import Progress
-    from kg.stats import statistics
-    from kg.validate import format_report, load_shapes, validate_dataset
+    from kg.validate import format_report, load_shapes
 
     data_dirs = args.data_dirs or default_data_dirs()
     progress = Progress(total=6, quiet=args.quiet)
-    progress.step("Quellen lesen / reading sources")
+    progress.step("Datenordner lesen und prüfen / reading and validating folders")
+    shapes = load_shapes()
+    context = _jsonld_context()
+    if getattr(args, "no_cache", False):
+        shutil.rmtree(incremental.cache_dir(args.dist), ignore_errors=True)
+    bar = progress.bar("Datenordner / folders")
+    pieces = incremental.make_pieces(data_dirs, args.dist, shapes, context, args.jobs, tick=bar.update)
+    made = sum(not piece.reused for piece in pieces if piece.folder is not None)
+    bar.close(f"{made} von {len(data_dirs)} Datenordnern gelesen und geprüft, {len(data_dirs) - made} aus dem Cache "
+              f"/ {made} of {len(data_dirs)} folders read and validated, {len(data_dirs) - made} cached")
+    metas = incremental.load_metas(pieces)
+    if not incremental.independent(metas):
+        progress.detail("Datenordner beschreiben gemeinsame Ressourcen: das Ganze wird geprüft "
+                        "/ folders describe shared resources: validating the whole")
+        del metas
+        return _build_whole(args, data_dirs, progress, shapes, context, pieces)
+    progress.step("Prüfbericht / validation report")
+    report = incremental.combined_report(pieces)
+    if not report.conforms_without_violations:
+        return _violations(report, args.lang)
+    progress.step("Statistik / statistics")
+    if incremental.statistics_combine(metas):
+        stats = incremental.combined_statistics(metas)
+    else:
+        from kg.stats import statistics
+
+        stats = statistics(incremental.union_graph(pieces))
+    del metas
+    graphs = {piece.graph: piece.triples for piece in pieces if piece.triples}
+
+    def dumps(folder: Path) -> None:
+        incremental.write_dumps(pieces, folder, context, export.store_dir(folder), step=progress.detail)
+
+    code = _write_build(args, data_dirs, progress, shapes, report, stats, graphs, dumps)
+    if code == EXIT_OK:
+        incremental.prune(args.dist, pieces)
+    return code
+
+
+def _jsonld_context() -> dict | None:
+    from kg.build import REPOSITORY
+
+    path = REPOSITORY / "ontology" / "context.jsonld"
+    return json.loads(path.read_text(encoding="utf-8")).get("@context") if path.is_file() else None
+
+
+def _violations(report, lang: str) -> int:
+    from kg.validate import format_report
+
+    print(format_report(report, lang=lang, fmt="text"), file=sys.stderr)
+    print("Build abgebrochen: Verstöße gegen die Shapes; dist/ bleibt unverändert."
+          if lang == "de" else "Build stopped: shape violations; dist/ is unchanged.", file=sys.stderr)
+    return EXIT_VIOLATIONS
+
+
+def _build_whole(args, data_dirs, progress, shapes, context, pieces) -> int:
+    """The dataset read and validated as one (parallel only where ``validate_dataset`` finds parts
+    independent): needed when folders describe the same resources."""
+    from kg import export, incremental
+    from kg.build import UnionView, build_dataset
+    from kg.stats import statistics
+    from kg.validate import validate_dataset
+
     dataset = build_dataset(data_dirs, progress=progress.detail)
     # The dataset lives until the end: the cyclic garbage collector need not scan its millions of
     # objects again (each full pass costs seconds), nor touch them in forked workers (copy-on-write).
     gc.freeze()
     union = UnionView(dataset)  # read-only, no copy of the triples
     progress.detail(f"{len(union)} Tripel")
-
     progress.step("SHACL-Prüfung / validating")
-    shapes = load_shapes()
-    report = validate_dataset(dataset, shapes)
+    report = validate_dataset(dataset, shapes, workers=args.jobs)
     if not report.conforms_without_violations:
-        print(format_report(report, lang=args.lang, fmt="text"), file=sys.stderr)
-        print("Build abgebrochen: Verstöße gegen die Shapes; dist/ bleibt unverändert."
-              if args.lang == "de" else "Build stopped: shape violations; dist/ is unchanged.", file=sys.stderr)
-        return EXIT_VIOLATIONS
-
+        return _violations(report, args.lang)
     progress.step("Statistik / statistics")
     stats = statistics(union)
+    graphs = {str(g.identifier): len(g) for g in dataset.graphs() if len(g)}
+
+    def dumps(folder: Path) -> None:
+        export.write_dumps(dataset, folder, context, workers=args.jobs)
+
+    code = _write_build(args, data_dirs, progress, shapes, report, stats, graphs, dumps)
+    if code == EXIT_OK:
+        incremental.prune(args.dist, pieces)
+    return code
+
+
+def _write_build(args, data_dirs, progress, shapes, report, stats, graphs, dumps) -> int:
+    """Dumps, copies, report, statistics, checksums and manifest into a new build folder, then
+    published atomically; on any failure the folder is removed and dist/ stays as it was."""
+    from kg import export
+    from kg.build import REPOSITORY
+    from kg.validate import format_report, load_shapes
 
     progress.step("Dumps schreiben / writing dumps")
     try:
@@ -152,30 +237,26 @@ def command_build(args: argparse.Namespace) -> int:
     except OSError as error:
         return _write_failed(error, args.lang)
     try:
-        context_path = REPOSITORY / "ontology" / "context.jsonld"
-        context = json.loads(context_path.read_text(encoding="utf-8")) if context_path.is_file() else None
-        export.write_dumps(dataset, folder, context.get("@context") if context else None)
-        for name, source in (("ontology.ttl", REPOSITORY / "ontology" / "kik.ttl"), ("context.jsonld", context_path)):
+        dumps(folder)
+        for name, source in (("ontology.ttl", REPOSITORY / "ontology" / "kik.ttl"),
+                             ("context.jsonld", REPOSITORY / "ontology" / "context.jsonld")):
             if source.is_file():
                 shutil.copyfile(source, folder / name)
-        (folder / "shapes.ttl").write_text(shapes.serialize(format="turtle"), encoding="utf-8")
+        # freshly read: pyshacl adds inferred triples to a shapes graph it validated with in this process
+        (folder / "shapes.ttl").write_text(load_shapes().serialize(format="turtle"), encoding="utf-8")
         (folder / "validation.ttl").write_text(format_report(report, fmt="turtle"), encoding="utf-8")
         (folder / "validation.json").write_text(format_report(report, fmt="json"), encoding="utf-8")
         export.write_json(folder / "stats.json", stats)
-        from kg import portal  # per-concept dumps, concepts.json, kennzahlen.csv, ontology/shapes/report graphs
-        portal_manifest = portal.write_portal_files(dataset, folder, data_dirs, context.get("@context") if context else None,
-                                                    export.store_dir(folder))
         progress.step("Komprimieren und Prüfsummen / gzip and checksums")
         export.gzip_copies(folder, [*export.DUMP_FORMATS, export.JSONLD_FILE])
         files = export.write_checksums(folder)
         export.write_json(folder / "build.json", {
             "build": folder.name.removesuffix(".partial"),
             "inputs": [str(d) for d in data_dirs],
-            "graphs": {str(g.identifier): len(g) for g in dataset.graphs() if len(g)},
-            "triples": len(union),
+            "graphs": graphs,
+            "triples": stats["triples"],
             "files": files,
             "validation": {"conforms": report.conforms_without_violations, "results": len(report.results)},
-            **portal_manifest,
         })
         progress.step("Veröffentlichen / publishing")
         final = export.publish(folder, args.dist)

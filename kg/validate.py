@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -151,14 +152,78 @@ def validate(data: Graph, shapes: Graph | None = None) -> ValidationReport:
     )
     bind_prefixes(report_graph)
     results = [_read_result(report_graph, shapes, node) for node in report_graph.subjects(RDF.type, SH.ValidationResult)]
-    results.sort(key=lambda r: (_SEVERITY_RANK.get(r.severity, 9), str(r.focus_node), str(r.path), str(r.value)))
+    results.sort(key=_order)
     labels = {focus: _labels(data, focus) for focus in {result.focus_node for result in results}}
+    report_graph, results = _named_by_content(report_graph, results)
     return ValidationReport(
         conforms_without_violations=not any(result.severity == "Violation" for result in results),
         results=results,
         graph=report_graph,
         labels=labels,
     )
+
+
+_DATA_LINKS = (SH.focusNode, SH.value)  # their blank nodes are the data's: kept as they are
+
+
+def _term_key(node: Node | None) -> str:
+    """A term's text for ordering; blank nodes (named at random by each parse) count as equal."""
+    return "" if node is None or isinstance(node, BNode) else node.n3()
+
+
+def _order(result: Result) -> tuple:
+    """Findings in a fixed order: severity, resource, property, value, then what tells equal ones apart."""
+    return (_SEVERITY_RANK.get(result.severity, 9), str(result.focus_node), str(result.path), str(result.value),
+            _term_key(result.source_shape), _term_key(result.constraint_component), sorted(result.messages.items()))
+
+
+def _signature(graph: Graph, node: Node) -> tuple:
+    return tuple(sorted((p.n3(), _term_key(o)) for p, o in graph.predicate_objects(node)))
+
+
+def _named_by_content(graph: Graph, results: list[Result]) -> tuple[Graph, list[Result]]:
+    """The report with its blank nodes renamed b0, b1, … in the order of the (sorted) findings and
+    of their content, so that validating equal data gives the same report bytes in every run."""
+    by_node: dict[Node, Node] = {}
+    for node in graph.subjects(RDF.type, SH.ValidationResult):
+        by_node.setdefault(node, node)
+    result_nodes = sorted(by_node, key=lambda node: (_order(_result_of(graph, node)), _signature(graph, node)))
+    roots = sorted((n for n in graph.subjects(RDF.type, SH.ValidationReport)), key=lambda n: _signature(graph, n))
+    names: dict[BNode, BNode] = {}
+
+    def visit(node: Node) -> None:
+        todo = [node]
+        while todo:
+            current = todo.pop()
+            if not isinstance(current, BNode) or current in names:
+                continue
+            names[current] = BNode(f"b{len(names)}")
+            children = sorted((o for p, o in graph.predicate_objects(current)
+                               if isinstance(o, BNode) and o not in names and p not in _DATA_LINKS),
+                              key=lambda o: (_signature(graph, o),), reverse=True)
+            todo.extend(children)
+
+    for node in [*roots, *result_nodes]:
+        visit(node)
+    for node in sorted((n for n in set(graph.subjects()) if isinstance(n, BNode) and n not in names), key=lambda n: _signature(graph, n)):
+        visit(node)
+    renamed = Graph()
+    renamed.namespace_manager = graph.namespace_manager
+    rename = lambda term: names.get(term, term) if isinstance(term, BNode) else term  # noqa: E731
+    renamed.addN((rename(s), rename(p), rename(o), renamed) for s, p, o in graph)
+    results = [Result(focus_node=rename(r.focus_node), path=rename(r.path) if r.path is not None else None,
+                      value=rename(r.value) if r.value is not None else None, severity=r.severity, messages=r.messages,
+                      source_shape=rename(r.source_shape) if r.source_shape is not None else None,
+                      constraint_component=r.constraint_component) for r in results]
+    return renamed, results
+
+
+def _result_of(graph: Graph, node: Node) -> Result:
+    messages = {m.language or "": str(m) for m in graph.objects(node, SH.resultMessage) if isinstance(m, Literal)}
+    return Result(focus_node=graph.value(node, SH.focusNode), path=graph.value(node, SH.resultPath),
+                  value=graph.value(node, SH.value), severity=str(graph.value(node, SH.resultSeverity)),
+                  messages=messages, source_shape=graph.value(node, SH.sourceShape),
+                  constraint_component=graph.value(node, SH.sourceConstraintComponent))
 
 
 # Parallel validation of independent municipalities -------------------------------------------------
@@ -184,21 +249,30 @@ def independent_parts(dataset: Dataset) -> list[Graph] | None:
     """
     vocab = next((g for g in dataset.graphs() if g.identifier == VOCAB_GRAPH), None)
     parts = [g for g in dataset.graphs() if len(g) and g.identifier != VOCAB_GRAPH]
-    owner: dict[Node, int] = {}
-    for index, graph in enumerate(parts):
-        for subject in set(graph.subjects(unique=True)):
+    found = independent([graph.subjects(unique=True) for graph in parts], [graph.objects(unique=True) for graph in parts],
+                        vocab.subjects(unique=True) if vocab is not None else (),
+                        vocab.objects(unique=True) if vocab is not None else ())
+    return parts if found else None
+
+
+def independent(subjects: list[Iterable], objects: list[Iterable], vocab_subjects: Iterable, vocab_objects: Iterable) -> bool:
+    """The test of ``independent_parts`` over each part's subjects and objects (terms, or their
+    N-Triples texts as the build cache keeps them): no subject in two parts or in a part and the
+    vocabularies, no vocabulary term a part describes, no part pointing at another part's subject."""
+    owner: dict = {}
+    for index, found in enumerate(subjects):
+        for subject in set(found):
             if owner.setdefault(subject, index) != index:
-                return None
-    if vocab is not None:
-        if any(subject in owner for subject in vocab.subjects(unique=True)):
-            return None
-        if any(obj in owner for obj in vocab.objects(unique=True)):
-            return None
-    for index, graph in enumerate(parts):
-        for obj in graph.objects(unique=True):
+                return False
+    if any(subject in owner for subject in vocab_subjects):
+        return False
+    if any(obj in owner for obj in vocab_objects):
+        return False
+    for index, found in enumerate(objects):
+        for obj in found:
             if owner.get(obj, index) != index:
-                return None
-    return parts
+                return False
+    return True
 
 
 def _with_vocab(parts: list[Graph], vocab: Graph | None) -> Graph:
@@ -242,11 +316,25 @@ def _worker_init(shapes: Graph) -> None:
     _WORKER_SHAPES[:] = [shapes]
 
 
-def _validate_chunk(index: int) -> tuple[list[tuple[Node, Result]], list[tuple[Node, Node, Node]], dict[Node, dict[str, str]]]:
-    shapes = _WORKER_SHAPES[0]
-    report = validate(_with_vocab(*_CHUNKS[index]), shapes)
+Findings = tuple[list[tuple[Node, "Result"]], list[tuple[Node, Node, Node]], dict[Node, dict[str, str]]]
+
+
+def _validate_chunk(index: int) -> Findings:
+    return chunk_findings(*_CHUNKS[index], _WORKER_SHAPES[0])
+
+
+def chunk_findings(parts: list[Graph], vocab: Graph | None, shapes: Graph) -> Findings:
+    """Validate parts together with the vocabularies; the findings as plain, picklable data that
+    ``merge_findings`` combines (a build caches them per data folder)."""
+    report = validate(_with_vocab(parts, vocab), shapes)
     found = [(node, _read_result(report.graph, shapes, node)) for node in report.graph.subjects(RDF.type, SH.ValidationResult)]
     return found, list(report.graph), report.labels
+
+
+def merge_findings(pieces: list[Findings]) -> ValidationReport:
+    """One report from the findings of independent parts: one sh:ValidationReport node, each
+    finding once, blank nodes named by content, so equal findings give equal bytes."""
+    return _merge(pieces)
 
 
 def _merge(pieces) -> ValidationReport:
@@ -279,10 +367,11 @@ def _merge(pieces) -> ValidationReport:
                         todo.append(o)
         for node, found_labels in chunk_labels.items():
             labels.setdefault(node, found_labels)
-    ordered = sorted(results.values(), key=lambda r: (_SEVERITY_RANK.get(r.severity, 9), str(r.focus_node), str(r.path), str(r.value)))
+    ordered = sorted(results.values(), key=_order)
     conforms = not any(result.severity == "Violation" for result in ordered)
     graph.add((root, RDF.type, SH.ValidationReport))
     graph.add((root, SH.conforms, Literal(conforms)))
+    graph, ordered = _named_by_content(graph, ordered)
     return ValidationReport(conforms_without_violations=conforms, results=ordered, graph=graph,
                             labels={r.focus_node: labels.get(r.focus_node, {}) for r in ordered})
 
