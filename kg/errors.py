@@ -21,11 +21,14 @@ class SourceError(Exception):
     hint_de: str
     what_en: str
     hint_en: str
+    sheet: str | None = None  # a workbook's sheet (then ``line`` is its row, ``column`` its letter)
 
     def where(self, lang: str = "de") -> str:
         parts = [str(self.file)]
+        if self.sheet is not None:
+            parts.append(f"Blatt „{self.sheet}“" if lang == "de" else f"sheet '{self.sheet}'")
         if self.line is not None:
-            parts.append(f"{'Zeile' if lang == 'de' else 'line'} {self.line}")
+            parts.append(f"{'Zeile' if lang == 'de' else ('row' if self.sheet is not None else 'line')} {self.line}")
         if self.column is not None:
             parts.append(f"{'Spalte' if lang == 'de' else 'column'} {self.column}")
         return ", ".join(parts)

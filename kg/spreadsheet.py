@@ -71,23 +71,6 @@ def limited(limits: WorkbookLimits) -> Iterator[None]:
         _LIMITS.reset(token)
 
 
-@dataclass
-class SheetError(SourceError):
-    """A SourceError in a workbook: says the sheet and the row, and the column by its letter."""
-
-    sheet: str | None = None
-
-    def where(self, lang: str = "de") -> str:
-        parts = [str(self.file)]
-        if self.sheet is not None:
-            parts.append(f"Blatt „{self.sheet}“" if lang == "de" else f"sheet '{self.sheet}'")
-        if self.line is not None:
-            parts.append(f"{'Zeile' if lang == 'de' else 'row'} {self.line}")
-        if self.column is not None:
-            parts.append(f"{'Spalte' if lang == 'de' else 'column'} {self.column}")
-        return ", ".join(parts)
-
-
 @dataclass(frozen=True)
 class Sheet:
     """The measures sheet as text: header names and the data rows with their row numbers."""
@@ -103,8 +86,8 @@ class Sheet:
             return f"{column_letter(self.header.index(name) + 1)} ({name})"
         return name
 
-    def error(self, line: int | None, column: str | None, what: tuple[str, str], hint: tuple[str, str]) -> SheetError:
-        return SheetError(self.path, line, column, what[0], hint[0], what[1], hint[1], sheet=self.name)
+    def error(self, line: int | None, column: str | None, what: tuple[str, str], hint: tuple[str, str]) -> SourceError:
+        return SourceError(self.path, line, column, what[0], hint[0], what[1], hint[1], sheet=self.name)
 
 
 def column_letter(number: int) -> str:
@@ -117,8 +100,8 @@ def column_letter(number: int) -> str:
 
 
 def _error(path: Path, sheet: str | None, line: int | None, column: str | None,
-           what: tuple[str, str], hint: tuple[str, str]) -> SheetError:
-    return SheetError(path, line, column, what[0], hint[0], what[1], hint[1], sheet=sheet)
+           what: tuple[str, str], hint: tuple[str, str]) -> SourceError:
+    return SourceError(path, line, column, what[0], hint[0], what[1], hint[1], sheet=sheet)
 
 
 def refuse_kind(path: Path) -> None:
@@ -232,7 +215,7 @@ def _text(value: object) -> str:
 
 def read_sheet(path: Path, max_bytes: int = MAX_UNCOMPRESSED_BYTES, max_rows: int | None = None,
                timeout: float = SOFFICE_TIMEOUT) -> Sheet:
-    """The measures sheet of ``path`` (.xlsx or .ods) as text, or a SheetError saying what to fix."""
+    """The measures sheet of ``path`` (.xlsx or .ods) as text, or a SourceError (with its sheet) saying what to fix."""
     refuse_kind(path)
     check_archive(path, max_bytes)
     if path.suffix.lower() == ".ods":
