@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: serve test test-load bench install install-test chromium build clean
+.PHONY: serve test test-load bench install install-test chromium libreoffice build clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,13 +26,17 @@ install-test: $(BIN)/python node_modules/.package-lock.json
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
+# Headless LibreOffice Calc from Debian: kg template --format ods and kg build of massnahmen.ods convert with it.
+libreoffice:
+	@command -v soffice >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null; }
+
 build: install
 	$(BIN)/kg build
 
 serve: build
 	$(BIN)/kg serve --host $(HOST) --port $(PORT)
 
-test: install-test chromium
+test: install-test chromium libreoffice
 	$(BIN)/pytest -q
 
 # The load test (50 clients, 30 s, production server); CI runs it after `make test`.
