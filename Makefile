@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: serve test test-load bench install install-test chromium libreoffice build clean
+.PHONY: serve test test-load bench install install-test chromium libreoffice libmagic build clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,11 +20,15 @@ install: $(BIN)/python node_modules/.package-lock.json
 	$(BIN)/pip install -q -e .
 
 install-test: $(BIN)/python node_modules/.package-lock.json
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,harvest]'
 
 # Headless Chromium from Debian for the browser tests (issue: pages for people).
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+# libmagic for python-magic, which CKAN's DCAT parser imports (tests/test_harvest.py).
+libmagic:
+	@{ ldconfig -p 2>/dev/null || /sbin/ldconfig -p; } | grep -q 'libmagic\.so\.1' || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libmagic1 >/dev/null; }
 
 # Headless LibreOffice Calc from Debian: kg template --format ods and kg build of massnahmen.ods convert with it.
 libreoffice:
@@ -36,7 +40,7 @@ build: install
 serve: build
 	$(BIN)/kg serve --host $(HOST) --port $(PORT)
 
-test: install-test chromium libreoffice
+test: install-test chromium libreoffice libmagic
 	$(BIN)/pytest -q
 
 # The load test (50 clients, 30 s, production server); CI runs it after `make test`.
