@@ -23,7 +23,7 @@ from rdflib.term import Node
 from kg.errors import SourceError
 from kg.namespace import KIK, ROLE, bind_prefixes
 from kg.sources import DatasetSettings, decode_utf8
-from kg.spreadsheet import Sheet, WorkbookLimits, column_letter, current_limits, read_sheet
+from kg.spreadsheet import Sheet, WorkbookLimits, WorkbookTooLarge, column_letter, current_limits, read_sheet
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 YEAR_PATTERN = re.compile(r"^\d{4}$")
@@ -112,11 +112,16 @@ def _csv_cells(path: Path, table: CsvTable) -> tuple[list[str], list[tuple[int, 
 
 def open_table(path: Path, limits: WorkbookLimits | None = None) -> tuple[Table, list[str], list[tuple[int, list[str]]]]:
     """The raw cells of a measures file, CSV or workbook, and where its errors point."""
+    limits = limits or current_limits()
     if path.suffix.lower() == ".csv":
         table = CsvTable(path)
         header, rows = _csv_cells(path, table)
+        if limits.max_rows is not None and len(rows) > limits.max_rows:
+            raise WorkbookTooLarge(
+                path, None, None, f"Die Tabelle hat mehr als {limits.max_rows} Zeilen.",
+                "Nur die Maßnahmen eintragen, eine Zeile je Maßnahme.",
+                f"the table has more than {limits.max_rows} rows.", "enter only the measures, one row each.")
         return table, header, rows
-    limits = limits or current_limits()
     sheet = read_sheet(path, max_bytes=limits.max_bytes, max_rows=limits.max_rows, timeout=limits.timeout)
     return SheetTable(sheet), sheet.header, sheet.rows
 

@@ -44,6 +44,14 @@ MAX_UNCOMPRESSED_BYTES = 100_000_000  # what ``kg build`` accepts; the check pag
 SOFFICE_TIMEOUT = 120.0
 
 
+class NotAWorkbook(SourceError):
+    """The file is no workbook we read: not a zip, a macro or binary workbook, another kind of file."""
+
+
+class WorkbookTooLarge(SourceError):
+    """The file would unpack to more bytes, or has more rows, than the limits allow."""
+
+
 @dataclass(frozen=True)
 class WorkbookLimits:
     """How large a workbook may be: unpacked bytes, rows of the measures sheet, seconds for LibreOffice."""
@@ -99,9 +107,10 @@ def column_letter(number: int) -> str:
     return letters
 
 
-def _error(path: Path, sheet: str | None, line: int | None, column: str | None,
-           what: tuple[str, str], hint: tuple[str, str]) -> SourceError:
-    return SourceError(path, line, column, what[0], hint[0], what[1], hint[1], sheet=sheet)
+def _error(path: Path, sheet: str | None, line: int | None, column: str | None, *args) -> SourceError:
+    """``_error(path, sheet, line, column, [kind,] what, hint)``: ``kind`` a SourceError class."""
+    kind, (what, hint) = (args[0], args[1:]) if len(args) == 3 else (SourceError, args)
+    return kind(path, line, column, what[0], hint[0], what[1], hint[1], sheet=sheet)
 
 
 def refuse_kind(path: Path) -> None:
@@ -109,7 +118,7 @@ def refuse_kind(path: Path) -> None:
     kind = REFUSED_SUFFIXES.get(path.suffix.lower())
     if kind is not None:
         raise _error(
-            path, None, None, None,
+            path, None, None, None, NotAWorkbook,
             (f"Die Datei ist {kind[0]}; gelesen werden nur .xlsx, .ods und .csv.",
              f"the file is {kind[1]}; only .xlsx, .ods and .csv are read."),
             ("In Excel „Datei → Speichern unter → Excel-Arbeitsmappe (*.xlsx)“ wählen, in LibreOffice "
@@ -131,7 +140,7 @@ def check_archive(path: Path, max_bytes: int = MAX_UNCOMPRESSED_BYTES) -> None:
                 and archive.getinfo("[Content_Types].xml").file_size < 1_000_000 else b""
     except (zipfile.BadZipFile, OSError, EOFError):
         raise _error(
-            path, None, None, None,
+            path, None, None, None, NotAWorkbook,
             ("Die Datei ist keine Arbeitsmappe (kein gültiges .xlsx/.ods).", "the file is not a workbook (no valid .xlsx/.ods)."),
             ("Die Datei in Excel oder LibreOffice öffnen und als .xlsx oder .ods speichern.",
              "open the file in Excel or LibreOffice and save it as .xlsx or .ods."),
@@ -139,7 +148,7 @@ def check_archive(path: Path, max_bytes: int = MAX_UNCOMPRESSED_BYTES) -> None:
     total = sum(member.file_size for member in members)
     if total > max_bytes:
         raise _error(
-            path, None, None, None,
+            path, None, None, None, WorkbookTooLarge,
             (f"Die Arbeitsmappe würde entpackt {total:,} Bytes groß (erlaubt: {max_bytes:,}).".replace(",", "."),
              f"the workbook would unpack to {total:,} bytes (allowed: {max_bytes:,})."),
             ("Nur die Maßnahmen in die Vorlage eintragen; Bilder und andere Blätter entfernen.",
@@ -148,7 +157,7 @@ def check_archive(path: Path, max_bytes: int = MAX_UNCOMPRESSED_BYTES) -> None:
     if any(name.lower().endswith("vbaproject.bin") or name.startswith(("Basic/", "Scripts/")) for name in names) \
             or b"macroEnabled" in types:
         raise _error(
-            path, None, None, None,
+            path, None, None, None, NotAWorkbook,
             ("Die Arbeitsmappe enthält Makros; sie wird nicht gelesen.", "the workbook contains macros; it is not read."),
             ("Als Arbeitsmappe ohne Makros speichern (Excel: *.xlsx, LibreOffice: .ods).",
              "save it as a workbook without macros (Excel: *.xlsx, LibreOffice: .ods)."),
@@ -236,10 +245,11 @@ def _count_rows(path: Path, shown: Path, max_rows: int) -> None:
         if SHEET not in workbook.sheetnames:
             return
         count = 0
-        for count, _ in enumerate(workbook[SHEET].iter_rows(values_only=True), start=1):
+        for values in workbook[SHEET].iter_rows(values_only=True):
+            count += any(value not in (None, "") for value in values)
             if count > max_rows + 1:
                 raise _error(
-                    shown, SHEET, None, None,
+                    shown, SHEET, None, None, WorkbookTooLarge,
                     (f"Das Blatt hat mehr als {max_rows} Zeilen.", f"the sheet has more than {max_rows} rows."),
                     ("Nur die Maßnahmen eintragen, eine Zeile je Maßnahme; leere formatierte Zeilen am Ende löschen.",
                      "enter only the measures, one row each; delete empty formatted rows at the end."),

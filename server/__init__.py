@@ -36,6 +36,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     app.register_blueprint(linked_data.bp)
     app.register_blueprint(pages.bp)
+    from server.pages import check as measures_check  # the workbook to fill in; /pruefen only when switched on
+
+    if app.config["KIK_TEMPLATE_DOWNLOAD"]:
+        app.register_blueprint(measures_check.template_bp)
+    if app.config["KIK_CHECK_PAGE"]:
+        app.register_blueprint(measures_check.bp)
     security.init_app(app)
 
     @app.errorhandler(StoreUnavailable)

@@ -62,9 +62,21 @@ DEFAULTS: dict[str, Any] = {
     "KIK_STORE_USER": "",
     "KIK_STORE_PASSWORD": "",
     "KIK_STORE_AUTH": "basic",  # or "digest" (Virtuoso)
+    # /vorlage/<id>.xlsx: the measures workbook of a data folder the served build was made from (1 = on)
+    "KIK_TEMPLATE_DOWNLOAD": 1,
+    # /pruefen: upload a measures table and see what `kg build` would say (off unless 1; docs/sources.md)
+    "KIK_CHECK_PAGE": 0,
+    "KIK_CHECK_MAX_UPLOAD_BYTES": 5_000_000,  # the uploaded file as sent
+    "KIK_CHECK_MAX_UNPACKED_BYTES": 50_000_000,  # an .xlsx/.ods unpacked (zip bombs), checked before parsing
+    "KIK_CHECK_MAX_ROWS": 5_000,  # rows with values in the measures sheet or CSV
+    "KIK_CHECK_TIMEOUT": 60.0,  # seconds for one check (reading, LibreOffice for .ods, SHACL); then 422
+    "KIK_CHECK_CONCURRENT": 2,  # checks at the same time (each in a process of its own); more wait briefly, then 503
 }
 
-NUMBERS = {"KIK_CATALOG_PAGE_SIZE": int, "KIK_QUERY_TIMEOUT": float, "KIK_QUERY_QUEUE_SECONDS": float, "KIK_RESULT_CACHE_MB": float, "KIK_MAX_RESULT_ROWS": int, "KIK_MAX_CONCURRENT_QUERIES": int, "KIK_MAX_QUERY_BYTES": int}
+NUMBERS = {"KIK_CATALOG_PAGE_SIZE": int, "KIK_QUERY_TIMEOUT": float, "KIK_QUERY_QUEUE_SECONDS": float, "KIK_RESULT_CACHE_MB": float, "KIK_MAX_RESULT_ROWS": int, "KIK_MAX_CONCURRENT_QUERIES": int, "KIK_MAX_QUERY_BYTES": int,
+           "KIK_TEMPLATE_DOWNLOAD": int, "KIK_CHECK_PAGE": int, "KIK_CHECK_MAX_UPLOAD_BYTES": int,
+           "KIK_CHECK_MAX_UNPACKED_BYTES": int, "KIK_CHECK_MAX_ROWS": int, "KIK_CHECK_TIMEOUT": float,
+           "KIK_CHECK_CONCURRENT": int}
 
 
 def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
