@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import logging
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import (
     HTTPException,
     InternalServerError,
@@ -96,7 +96,12 @@ class BoundedBody:
         self.app = app
 
     def __call__(self, environ, start_response):
-        if "wsgi.input_terminated" in environ and not environ.get("CONTENT_LENGTH"):
+        if "wsgi.input_terminated" in environ and environ.get("CONTENT_LENGTH"):
+            # waitress marks every body terminated and also gives its length: let werkzeug bound the
+            # body by that length (as for any request with Content-Length), so a body of exactly the
+            # limit is read whole instead of refused while probing for one byte more
+            del environ["wsgi.input_terminated"]
+        elif "wsgi.input_terminated" in environ:
             limit = self.app.config["MAX_CONTENT_LENGTH"]
             stream = get_input_stream(environ, max_content_length=limit + 1)
             try:
@@ -111,8 +116,12 @@ class BoundedBody:
 
 
 def _refuse_large_body() -> None:
-    if request.environ.get(TOO_LARGE):
-        raise RequestEntityTooLarge()
+    """A body over the bound is refused before any view reads it, with the bound in the message."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.environ.get(TOO_LARGE) or (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge(
+            f"The request body is larger than {limit} bytes, the most this server accepts "
+            "(KIK_MAX_QUERY_BYTES). Send a shorter query, or download the dumps for large work.")
 
 
 def init_app(app: Flask) -> None:

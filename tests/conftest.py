@@ -40,6 +40,19 @@ def live_server(app) -> Iterator[str]:
         yield base
 
 
+@pytest.fixture(scope="session", params=["development", "production"])
+def served(request, dist_dir) -> Iterator[str]:
+    """The build behind the development server (werkzeug, as ``kg serve`` runs it) and behind the
+    production server (waitress, started with README.md's command); yields the base URL."""
+    if request.param == "development":
+        yield request.getfixturevalue("live_server")
+    else:
+        from tests.production import waitress
+
+        with waitress(dist_dir) as running:
+            yield running.base
+
+
 @pytest.fixture(scope="session")
 def generated_build(tmp_path_factory):
     """``generated_build(n)``: the dist/ of Hamm + Musterstadt + ``n`` generated municipalities (seed 0),

@@ -1,5 +1,6 @@
-"""Start the server as in production (gunicorn, several worker processes) on loopback, for the
-fault and load tests; and measure the memory of its whole process tree."""
+"""Start the server as in production on loopback: gunicorn (several worker processes, for the fault
+and load tests) and waitress exactly as README.md starts it (for the limit, header and traversal
+tests); and measure the memory of a whole process tree."""
 
 from __future__ import annotations
 
@@ -74,15 +75,12 @@ def tree_rss_bytes(pid: int) -> int:
 
 
 @contextmanager
-def gunicorn(dist: Path, workers: int = 2, threads: int = 8, **settings: str) -> Iterator[Production]:
-    """gunicorn with ``workers`` processes of ``threads`` threads serving ``dist`` on a free loopback port."""
-    env = {**os.environ, "KIK_DIST": str(dist), "PYTHONUNBUFFERED": "1", **settings}
-    process = subprocess.Popen(
-        [str(GUNICORN), "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
-         "--bind", "127.0.0.1:0", "--graceful-timeout", "5", "--timeout", "60", "server.wsgi:app"],
-        cwd=REPOSITORY, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        start_new_session=True,
-    )
+def _started(command: list[str], settings: dict[str, str], ready: str) -> Iterator[Production]:
+    """Run ``command`` in its own session with KIK_* ``settings``; yield once the log line ``ready``
+    (a regex whose group 1 is the base URL) appeared and /health answers; stop the whole group after."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **settings}
+    process = subprocess.Popen(command, cwd=REPOSITORY, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
     running = Production(process)
     reader = threading.Thread(target=lambda: [running.log.append(line) for line in process.stderr], daemon=True)
     reader.start()
@@ -90,11 +88,11 @@ def gunicorn(dist: Path, workers: int = 2, threads: int = 8, **settings: str) ->
         deadline = time.monotonic() + WAIT
         while not running.base and time.monotonic() < deadline and process.poll() is None:
             for line in list(running.log):
-                match = re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", line)
+                match = re.search(ready, line)
                 if match:
                     running.base = match.group(1) + "/"
             time.sleep(0.1)
-        assert running.base, "gunicorn did not start:\n" + "".join(running.log)
+        assert running.base, f"{command[0]} did not start:\n" + "".join(running.log)
         while time.monotonic() < deadline:
             try:
                 if requests.get(running.base + "health", timeout=5).status_code == 200:
@@ -112,3 +110,33 @@ def gunicorn(dist: Path, workers: int = 2, threads: int = 8, **settings: str) ->
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
         reader.join(timeout=5)
+
+
+@contextmanager
+def gunicorn(dist: Path, workers: int = 2, threads: int = 8, **settings: str) -> Iterator[Production]:
+    """gunicorn with ``workers`` processes of ``threads`` threads serving ``dist`` on a free loopback port."""
+    command = [str(GUNICORN), "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
+               "--bind", "127.0.0.1:0", "--graceful-timeout", "5", "--timeout", "60", "server.wsgi:app"]
+    with _started(command, {"KIK_DIST": str(dist), **settings}, r"Listening at: (http://127\.0\.0\.1:\d+)") as running:
+        yield running
+
+
+def readme_production_command() -> str:
+    """The ``waitress-serve`` command of README.md's "Production start", continuation lines joined."""
+    text = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+    block = text.split("## Production start", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    command = " ".join(line.strip().removesuffix("\\").strip() for line in block.splitlines())
+    return command[command.index(".venv/bin/waitress-serve"):]
+
+
+@contextmanager
+def waitress(dist: Path, **settings: str) -> Iterator[Production]:
+    """waitress started with README.md's production command, its options unchanged (shell expansion
+    included), on a free loopback port instead of 8080, serving ``dist``."""
+    command = readme_production_command()
+    assert "--port=8080" in command, command
+    command = command.replace("--port=8080", "--host=127.0.0.1 --port=0")
+    command = command.replace(".venv/bin/", str(Path(sys.executable).parent) + "/", 1)
+    with _started(["bash", "-c", "exec " + command], {"KIK_DIST": str(dist), **settings},
+                  r"Serving on (http://127\.0\.0\.1:\d+)") as running:
+        yield running

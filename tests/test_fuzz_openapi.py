@@ -8,6 +8,9 @@ bounded so the whole run stays within a couple of minutes.
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -74,3 +77,20 @@ def test_interface_matches_its_description(fuzz_app, case) -> None:
         status_code_conformance, content_type_conformance, response_headers_conformance,
         response_schema_conformance,
     ])
+
+
+def _template(path: str) -> str:
+    """A path with its variables blanked: ``/download/<path:name>`` and ``/download/{file}`` agree."""
+    return re.sub(r"<[^>]+>|\{[^}]+\}", "{}", path)
+
+
+def test_every_route_of_the_app_is_described(app) -> None:
+    """A route the description lacks is a route the fuzzer never reaches."""
+    described = {_template(path): {method.upper() for method in operations}
+                 for path, operations in json.loads(DESCRIPTION.read_text(encoding="utf-8"))["paths"].items()}
+    missing = []
+    for rule in app.url_map.iter_rules():
+        methods = set(rule.methods or ()) - {"HEAD", "OPTIONS"}
+        if not methods <= described.get(_template(rule.rule), set()):
+            missing.append(f"{sorted(methods)} {rule.rule}")
+    assert not missing, f"routes missing from server/openapi.json: {missing}"

@@ -2,6 +2,8 @@
 
 Requests go over a raw socket (http.client) so that no client library normalises ``..`` away; a
 marker file beside dist/ and /etc/passwd must never come back, and every such request is a 4xx.
+Each test runs on the development server and on the production server (waitress, as README.md
+starts it): a production server that normalised or decoded paths differently would show here.
 """
 
 from __future__ import annotations
@@ -47,24 +49,24 @@ def raw_get(base: str, path: str) -> tuple[int, bytes]:
 
 
 @pytest.mark.parametrize("prefix", PREFIXES)
-def test_traversal_is_a_client_error_and_reads_nothing(live_server, secret, prefix) -> None:
+def test_traversal_is_a_client_error_and_reads_nothing(served, secret, prefix) -> None:
     for attempt in TRAVERSALS:
-        status, body = raw_get(live_server, "/" + prefix + attempt)
+        status, body = raw_get(served, "/" + prefix + attempt)
         assert 400 <= status < 500, (prefix + attempt, status)
         assert MARKER.encode() not in body, prefix + attempt
         assert b"root:x:0:0" not in body and b"[fonts]" not in body, prefix + attempt
 
 
-def test_absolute_request_targets_are_refused(live_server, secret) -> None:
+def test_absolute_request_targets_are_refused(served, secret) -> None:
     """An absolute-form request target or one without a leading slash reads nothing either."""
     for target in ("http://127.0.0.1/download/../secret.txt", "download/../secret.txt", "*"):
-        status, body = raw_get(live_server, target)
+        status, body = raw_get(served, target)
         assert status < 500, (target, status)
         assert MARKER.encode() not in body, target
 
 
-def test_a_listed_download_still_works(live_server, dist_dir) -> None:
+def test_a_listed_download_still_works(served, dist_dir) -> None:
     """The refusals above are not a refusal of everything."""
-    status, body = raw_get(live_server, "/download/SHA256SUMS")
+    status, body = raw_get(served, "/download/SHA256SUMS")
     assert status == 200
     assert body == (dist_dir / "SHA256SUMS").read_bytes()
