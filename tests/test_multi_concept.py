@@ -173,5 +173,9 @@ def test_grids_choose_municipalities_and_scale(client):
 
 def test_landing_lists_every_municipality_and_links_the_grids(client):
     page = client.get("/").get_data(as_text=True)
-    assert page.count('class="municipality"') == 4
+    links = re.findall(r'<tr class="municipality-row"[^>]*>\s*<th scope="row"><a href="(/kommune/[^"]+)"', page)
+    assert len(links) == 4
     assert 'href="/raster"' in page
+    for link in links:  # each municipality's own page holds its block
+        own = client.get(link).get_data(as_text=True)
+        assert own.count('class="municipality"') == 1 and 'class="grid heat"' in own

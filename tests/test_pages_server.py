@@ -1,4 +1,5 @@
-"""Pages for people, checked through Flask's test client against the real build of both datasets."""
+"""Pages for people, checked through Flask's test client against the real build of both datasets, and
+again against a build with 50 generated municipalities more (a page that works only for two fails)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,19 @@ from tests.profiles import FICTIONAL, profiles
 
 KIK = "PREFIX kik: <https://w3id.org/kik/ontology#> PREFIX dct: <http://purl.org/dc/terms/> " \
       "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> PREFIX qb: <http://purl.org/linked-data/cube#> "
+
+
+@pytest.fixture(scope="module", params=["hamm+musterstadt", "plus-50-generated"])
+def build(request, dist_dir, generated_build):
+    """The dist/ the module's pages are served from: both datasets, then both plus 50 generated."""
+    return dist_dir if request.param == "hamm+musterstadt" else generated_build(50)
+
+
+@pytest.fixture(scope="module")
+def app(build):
+    from server import create_app
+
+    return create_app({"KIK_DIST": str(build), "TESTING": True})
 
 
 @pytest.fixture(scope="module")
@@ -55,26 +69,83 @@ def scripts_of(html: str) -> list[tuple[str | None, str]]:
     return parser.scripts
 
 
-def test_landing_page_shows_both_municipalities_hamm_first_with_completeness(client, dist_dir):
-    page = client.get("/").get_data(as_text=True)
-    assert page.index("Stadt Hamm") < page.index("Musterstadt (fiktiv)")
-    stats = json.loads((dist_dir / "stats.json").read_text(encoding="utf-8"))
+MUSTERSTADT_PAGE = "/kommune/fiktiv/musterstadt"
+
+
+ROW = re.compile(r'<tr class="municipality-row" data-municipality="([^"]+)" data-concept="([^"]+)">(.*?)</tr>', re.DOTALL)
+
+
+def landing_rows(client, query: dict | None = None) -> list[tuple[str, str, str]]:
+    """(municipality, current concept, row HTML) of every page of the landing page's list, following "next"."""
+    rows, url = [], "/"
+    for _ in range(100):
+        page = client.get(url, query_string=query if url == "/" else None).get_data(as_text=True)
+        found = ROW.findall(page)
+        assert len(found) <= 50, "one page lists at most 50 municipalities"
+        rows += found
+        following = re.search(r'<a rel="next" href="([^"]+)"', page)
+        if not following:
+            return rows
+        url = following.group(1).replace("&amp;", "&")
+    raise AssertionError("the list never ends")
+
+
+def test_landing_page_lists_hamm_first_and_each_municipality_page_has_its_completeness(client, build, store):
+    rows = landing_rows(client)
+    assert rows[0][0] == "https://w3id.org/kik/hamm/stadt", "real municipalities come first"
+    everyone = {r["m"].value for r in store.select(KIK + "SELECT DISTINCT ?m WHERE { ?c a kik:IntegrationConcept ; kik:municipality ?m }")}
+    assert sorted(r[0] for r in rows) == sorted(everyone), "every municipality once, over all pages"
+    stats = json.loads((build / "stats.json").read_text(encoding="utf-8"))
+    current = {concept: (re.search(r'<th scope="row"><a href="(/kommune/[^"?]+)', row).group(1), row)
+               for _, concept, row in rows}
+    assert {"https://w3id.org/kik/hamm/konzept/2018", "https://w3id.org/kik/fiktiv/musterstadt/konzept/2023"} <= set(current)
+    assert [r[0] for r in landing_rows(client, {"q": "musterstadt"})] == ["https://w3id.org/kik/fiktiv/musterstadt/stadt"]
     for report in stats["completeness"]:
+        if report["concept"] not in current:
+            continue  # only the current versions are summarised
+        link, row = current[report["concept"]]
         declared = report["measures"]["declared"]
-        if report["concept"] in page:  # only the current versions are summarised
-            assert f"{report['measures']['recorded']} von {declared} Maßnahmen des Konzepts erfasst" in page
+        assert f'data-key="measures">{report["measures"]["recorded"]} / {declared}' in row
+        own = client.get(link).get_data(as_text=True)
+        assert f"{report['measures']['recorded']} von {declared} Maßnahmen des Konzepts erfasst" in own
+        assert report["concept"].removeprefix("https://w3id.org/kik/") in own
 
 
-def test_landing_heat_map_counts_match_sparql(client, store):
+def test_municipality_page_heat_map_counts_match_sparql(client, store):
     rows = store.select(KIK + f"""SELECT ?i (COUNT(DISTINCT ?m) AS ?n) WHERE {{
         ?c kik:gridIndex ?i . FILTER(STRSTARTS(STR(?c), "{FICTIONAL}"))
         OPTIONAL {{ ?m a kik:Measure ; kik:addressesChallenge ?c }} }} GROUP BY ?i""")
     expected = {int(r["i"].value): int(r["n"].value) for r in rows}
     assert len(expected) == 18
-    page = client.get("/").get_data(as_text=True)
-    section = page[page.index('id="kommune-2"'):]
+    page = client.get(MUSTERSTADT_PAGE).get_data(as_text=True)
+    section = page[page.index('class="grid heat"'):]
     cells = re.findall(r'data-index="(\d+)" data-count="(\d+)"', section.split("</table>")[0])
     assert {int(i): int(n) for i, n in cells} == expected
+    assert client.get("/kommune/fiktiv/nirgendwo").status_code == 404
+
+
+def test_landing_heat_map_over_all_concepts_matches_sparql(client, store):
+    """Per grid number: how many current concepts with recorded measures have a measure on it."""
+    rows = store.select(KIK + """PREFIX prov: <http://www.w3.org/ns/prov#>
+        SELECT ?k ?i (COUNT(DISTINCT ?m) AS ?n) WHERE {
+          ?k a kik:IntegrationConcept ; kik:challengeGrid ?g . FILTER NOT EXISTS { ?newer prov:wasRevisionOf ?k }
+          FILTER EXISTS { ?any a kik:Measure ; dct:isPartOf ?k }
+          ?c skos:inScheme ?g ; kik:gridIndex ?i .
+          OPTIONAL { ?m a kik:Measure ; kik:addressesChallenge ?c } } GROUP BY ?k ?i""")
+    concepts = {r["k"].value for r in rows}
+    addressed: dict[int, int] = {}
+    for r in rows:
+        addressed[int(r["i"].value)] = addressed.get(int(r["i"].value), 0) + (int(r["n"].value) > 0)
+    page = client.get("/").get_data(as_text=True)
+    table = page[page.index('class="grid heat overall"'):]
+    table = table[:table.index("</table>")]
+    shown = {int(i): (int(a), int(n)) for i, a, n in
+             re.findall(r'data-index="(\d+)" data-addressed="(\d+)" data-concepts="(\d+)"', table)}
+    others = re.findall(r'<li data-index="(\d+)" data-addressed="(\d+)"', page)
+    assert len(shown) == 18
+    if not others:  # every grid has the same numbers and names: each number counts all concepts
+        assert shown == {i: (addressed[i], len(concepts)) for i in addressed}
+    assert all(a <= n <= len(concepts) for a, n in shown.values())
 
 
 def test_every_resource_type_has_a_page_with_relations_and_rdf_alternates(app, store):
@@ -176,7 +247,8 @@ def test_filters_any_all_facets_and_text(client, store):
         FILTER(STRSTARTS(STR(?g), "{FICTIONAL}")) }} GROUP BY ?g ORDER BY DESC(?n) ?g LIMIT 1""")[0]["g"].value
     with_group = {r["m"].value for r in store.select(KIK + f"SELECT ?m WHERE {{ ?m a kik:Measure ; kik:targetGroup <{group}> }}")}
     assert listed({"zielgruppe": group}) == with_group
-    assert listed({"q": "sprachbrücke"}) == {m for m in found if m.endswith("/kita-sprachbruecke")}
+    assert {m for m in listed({"q": "sprachbrücke"}) if m.startswith(FICTIONAL)} == \
+        {m for m in found if m.endswith("/kita-sprachbruecke")}
     assert client.get("/massnahmen", query_string={"modus": "beide"}).status_code == 400
     assert client.get("/massnahmen", query_string={"q": "x" * 500}).status_code == 400
 
@@ -219,10 +291,11 @@ def test_english_switch_and_language_attributes(client, store):
     rows = store.select(KIK + f"""SELECT ?de ?en WHERE {{ ?g a kik:StrategicGoal ; skos:prefLabel ?de, ?en .
         FILTER(STRSTARTS(STR(?g), "{FICTIONAL}") && LANG(?de) = "de" && LANG(?en) = "en") }} LIMIT 1""")
     german, english = rows[0]["de"].value, rows[0]["en"].value
-    de = client.get("/").get_data(as_text=True)
-    en = client.get("/?lang=en").get_data(as_text=True)
+    de = client.get(MUSTERSTADT_PAGE).get_data(as_text=True)
+    en = client.get(MUSTERSTADT_PAGE + "?lang=en").get_data(as_text=True)
     assert '<html lang="de">' in de and '<html lang="en">' in en
     assert german in de and english not in de
     assert english in en and german not in en
-    assert 'href="/?lang=en"' in de and 'hreflang="en"' in de
+    assert f'href="{MUSTERSTADT_PAGE}?lang=en"' in de and 'hreflang="en"' in de
+    assert 'hreflang="en"' in client.get("/").get_data(as_text=True)
     assert client.get("/?lang=fr").status_code == 400

@@ -75,7 +75,7 @@ TEXTS = {
         "missing_file": "Bitte eine Datei wählen.",
         "wrong_kind": "„{name}“ ist keine Tabelle: erlaubt sind .xlsx, .ods und .csv.",
         "upload_large": "Die Datei ist größer als {limit} Bytes.",
-        "timeout": "Die Prüfung dauerte länger als {s} Sekunden und wurde abgebrochen. Die Tabelle verkleinern "
+        "timeout": "Die Prüfung dauerte länger als {s:g} Sekunden und wurde abgebrochen. Die Tabelle verkleinern "
                    "oder das Datenteam mit kg build prüfen lassen.",
         "busy": "Gerade laufen zu viele Prüfungen; bitte in einigen Sekunden erneut versuchen.",
         "unreadable": "Die Datei konnte nicht gelesen werden ({detail}). In Excel oder LibreOffice öffnen und neu speichern.",
@@ -115,7 +115,7 @@ TEXTS = {
         "missing_file": "Please choose a file.",
         "wrong_kind": "'{name}' is not a table: .xlsx, .ods and .csv are allowed.",
         "upload_large": "The file is larger than {limit} bytes.",
-        "timeout": "The check took longer than {s} seconds and was stopped. Make the table smaller or ask the data "
+        "timeout": "The check took longer than {s:g} seconds and was stopped. Make the table smaller or ask the data "
                    "team to check it with kg build.",
         "busy": "Too many checks are running; please try again in a few seconds.",
         "unreadable": "The file could not be read ({detail}). Open it in Excel or LibreOffice and save it again.",
@@ -270,14 +270,24 @@ def form():
     return _page(200, request_lang())
 
 
+@bp.before_app_request
+def _upload_before_body_bound():
+    """An upload is answered here, before the app-wide body bound (``KIK_MAX_QUERY_BYTES``, which
+    ``server.security`` applies before any view and which is meant for SPARQL queries): /pruefen
+    bounds its body itself by ``KIK_CHECK_MAX_UPLOAD_BYTES`` (registered before that bound, so first)."""
+    if request.endpoint == "check.check":
+        return check()
+    return None
+
+
 @bp.post("/pruefen")
 def check():
-    lang = request_lang()
     config = current_app.config
     limit = int(config["KIK_CHECK_MAX_UPLOAD_BYTES"])
+    request.max_content_length = limit + FORM_OVERHEAD  # before anything reads the form
+    lang = request_lang()
     if request.content_length is not None and request.content_length > limit + FORM_OVERHEAD:
         return _problem(413, lang, _text(lang, "upload_large", limit=limit))
-    request.max_content_length = limit + FORM_OVERHEAD
     folder_id = request.form.get("ordner", "")
     if not folder_id:
         return _problem(400, lang, _text(lang, "missing_folder"))
@@ -315,7 +325,7 @@ def check():
         body, status = _problem(503, lang, _text(lang, "busy"))
         return body, status, {"Retry-After": "10"}
     if outcome[0] == "timeout":
-        return _problem(422, lang, _text(lang, "timeout", s=int(config["KIK_CHECK_TIMEOUT"])))
+        return _problem(422, lang, _text(lang, "timeout", s=float(config["KIK_CHECK_TIMEOUT"])))
     if outcome[0] == "failed":
         log.warning("check of an upload for %s failed: %s", folder.id, outcome[1])
         return _problem(422, lang, _text(lang, "unreadable", detail=outcome[1][:200]))

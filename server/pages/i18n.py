@@ -13,6 +13,10 @@ DEFAULT_LANG = "de"
 TEXTS: dict[str, dict[str, str]] = {
     "de": {
         "site": "Kommunale Integrationskonzepte",
+        "page_nav": "Seiten",
+        "page_of": "Seite {n} von {pages}",
+        "page_prev": "« vorige Seite",
+        "page_next": "nächste Seite »",
         "skip": "Zum Inhalt springen",
         "nav_home": "Überblick",
         "nav_measures": "Maßnahmen",
@@ -135,6 +139,10 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "en": {
         "site": "Municipal integration concepts",
+        "page_nav": "Pages",
+        "page_of": "page {n} of {pages}",
+        "page_prev": "« previous page",
+        "page_next": "next page »",
         "skip": "Skip to content",
         "nav_home": "Overview",
         "nav_measures": "Measures",

@@ -6,13 +6,14 @@ Routes use paths no dataset IRI can take (``/``, ``/massnahmen``, ``/vergleich``
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from server.pages import page_data
+from server.pages import deployment, page_data
 from server.pages.chart_svg import line_chart
 from server.publishing.describe import describe
 from server.pages.i18n import LANGUAGES, format_number, request_lang, translate
@@ -49,6 +50,39 @@ SCHEMA_TYPES = {
 # texts of the multi-municipality parts (grids side by side, comparison across municipalities)
 MULTI_TEXTS: dict[str, dict[str, str]] = {
     "de": {
+        "overview_title": "Der Bestand im Überblick",
+        "count_municipalities": "Kommunen",
+        "count_real": "davon mit Daten aus echten Quellen",
+        "count_concepts": "Konzeptversionen",
+        "count_measures": "erfasste Maßnahmen",
+        "heat_title": "Herausforderungen über alle Konzepte",
+        "heat_intro": "Je Herausforderung: in wie vielen aktuellen Konzepten (mit erfassten Maßnahmen) mindestens eine Maßnahme sie bearbeitet, "
+                      "und der Median der Maßnahmen je Konzept. Herausforderungen verschiedener Raster gelten hier als "
+                      "gleich, wenn Nummer und Bezeichnung übereinstimmen (ohne den Zusatz „fiktiv“).",
+        "heat_cell": "in {a} von {n} Konzepten bearbeitet · Median {median} Maßnahmen",
+        "heat_unrecorded": "Nicht mitgezählt: {n} Konzepte, deren Maßnahmen noch nicht erfasst sind.",
+        "heat_others": "Herausforderungen aus Rastern mit anderer Einteilung",
+        "heat_none": "Kein Konzept hat ein Herausforderungsraster.",
+        "list_title": "Kommunen",
+        "list_search": "Kommune oder Konzept suchen",
+        "list_button": "suchen",
+        "list_found": "{n} Kommunen",
+        "list_none": "Keine Kommune passt zur Suche.",
+        "col_municipality": "Kommune",
+        "col_concept": "aktuelles Konzept",
+        "col_measures": "Maßnahmen erfasst / angekündigt",
+        "col_profiles": "Profil bekannt",
+        "col_goals": "Ziele erfasst / angekündigt",
+        "col_challenges": "Herausforderungen",
+        "municipality_page": "Seite der Kommune",
+        "back_to_list": "Alle Kommunen",
+        "grids_search": "Kommunen filtern",
+        "grids_page_note": "{shown} von {n} Kommunen auf dieser Seite.",
+        "facet_counts": "Treffer je Merkmal",
+        "facet_more": "… und {n} weitere Werte",
+        "groups_page_note": "Maßnahmen von {shown} der {n} Kommunen mit Maßnahmen; weitere auf den nächsten Seiten.",
+        "grids_filter_hint": "Die Herausforderungen sind je Kommune eigene Begriffe: wählen Sie eine Konzeptversion, "
+                             "um nach ihren Herausforderungen zu filtern.",
         "grids_title": "Herausforderungen der Kommunen nebeneinander",
         "grids_intro": "Für jede Kommune ihr Raster der Herausforderungen; jede Zelle zeigt, wie viele Maßnahmen "
                        "des aktuellen Konzepts die Herausforderung bearbeiten.",
@@ -68,6 +102,39 @@ MULTI_TEXTS: dict[str, dict[str, str]] = {
                           "die Daten selbst setzen sie nicht gleich.",
     },
     "en": {
+        "overview_title": "The deployment at a glance",
+        "count_municipalities": "municipalities",
+        "count_real": "of them with data from real sources",
+        "count_concepts": "concept versions",
+        "count_measures": "recorded measures",
+        "heat_title": "Challenges across all concepts",
+        "heat_intro": "Per challenge: in how many current concepts (with recorded measures) at least one measure addresses it, and the median "
+                      "number of measures per concept. Challenges of different grids count as the same here when number "
+                      "and name agree (ignoring the \"fictional\" marker).",
+        "heat_cell": "addressed in {a} of {n} concepts · median {median} measures",
+        "heat_unrecorded": "Not counted: {n} concepts whose measures are not recorded yet.",
+        "heat_others": "Challenges of grids with a different layout",
+        "heat_none": "No concept has a challenge grid.",
+        "list_title": "Municipalities",
+        "list_search": "Search a municipality or concept",
+        "list_button": "search",
+        "list_found": "{n} municipalities",
+        "list_none": "No municipality matches the search.",
+        "col_municipality": "Municipality",
+        "col_concept": "current concept",
+        "col_measures": "measures recorded / declared",
+        "col_profiles": "profile known",
+        "col_goals": "goals recorded / declared",
+        "col_challenges": "challenges",
+        "municipality_page": "Municipality page",
+        "back_to_list": "All municipalities",
+        "grids_search": "Filter municipalities",
+        "grids_page_note": "{shown} of {n} municipalities on this page.",
+        "facet_counts": "Results per facet",
+        "facet_more": "… and {n} more values",
+        "groups_page_note": "Measures of {shown} of the {n} municipalities with measures; more on the next pages.",
+        "grids_filter_hint": "Challenges are each municipality's own terms: choose a concept version to filter by its "
+                             "challenges.",
         "grids_title": "The municipalities' challenges side by side",
         "grids_intro": "Each municipality's challenge grid; each cell shows how many measures of the current concept "
                        "address the challenge.",
@@ -232,11 +299,37 @@ def _overview(municipality: page_data.Municipality, lang: str) -> dict:
     }
 
 
+def _page(total: int, size: int = deployment.PAGE_SIZE) -> deployment.Page:
+    try:
+        return deployment.page_of(total, request.args.get("seite"), size)
+    except ValueError as error:
+        _fail(400, str(error))
+        raise
+
+
+def _search_text() -> str:
+    text = request.args.get("q", "").strip()
+    if len(text) > 200:
+        _fail(400, "q: at most 200 characters / höchstens 200 Zeichen")
+    return text
+
+
 @bp.get("/")
 def landing():
+    """The deployment at a glance: counts, the heat map over all concepts, a searchable paged list."""
     lang = request_lang()
     store = _store()
-    overviews = [_overview(m, lang) for m in page_data.municipalities(store, lang)]
+    everyone = deployment.entries(store, lang)
+    text = _search_text()
+    found = deployment.search(everyone, text)
+    page = _page(len(found))
+    shown = found[page.start:page.stop]
+    totals = {
+        "municipalities": len(everyone),
+        "real": sum(1 for e in everyone if not e.municipality.fictional),
+        "concepts": sum(len(e.municipality.concepts) for e in everyone),
+        "measures": sum(deployment.measures_per_concept(store).values()),
+    }
     jsonld = {
         "@context": "https://schema.org",
         "@type": "DataCatalog",
@@ -244,13 +337,30 @@ def landing():
         "description": translate(lang, "intro"),
         "url": public_base(),
         "inLanguage": lang,
-        "dataset": [{"@type": "Dataset", "@id": o["concept"].iri, "name": o["concept"].label,
-                     "url": to_local(o["concept"].iri)} for o in overviews],
+        "dataset": [{"@type": "Dataset", "@id": e.municipality.current.iri, "name": e.municipality.current.label,
+                     "url": to_local(e.municipality.current.iri)} for e in shown],
         "distribution": [{"@type": "DataDownload", "contentUrl": public_base() + "download/" + name}
                          for name in DOWNLOADS],
     }
-    return render_template("pages/landing.html", overviews=overviews, jsonld=jsonld,
-                           grids_link=_mt(lang, "grids_link") if len(overviews) > 1 else None)
+    return render_template("pages/landing.html", entries=shown, page=page, query=text, totals=totals,
+                           heat=deployment.heat(store, lang), jsonld=jsonld, mt=lambda key, **v: _mt(lang, key, **v),
+                           grids_link=_mt(lang, "grids_link") if len(everyone) > 1 else None)
+
+
+@bp.get("/kommune/<path:slug>")
+def municipality_page(slug: str):
+    """One municipality: its current concept and versions, completeness, goals, heat map, figures, documents."""
+    lang = request_lang()
+    found = deployment.directory(_store(), lang).by_slug.get(slug)
+    if found is None:
+        _fail(404, f"no municipality /kommune/{slug} (see the list on /)")
+    overview = _overview(found, lang)
+    jsonld = {"@context": "https://schema.org", "@type": "GovernmentOrganization", "@id": found.iri,
+              "name": found.label, "url": to_local(found.iri), "inLanguage": lang,
+              "subjectOf": [{"@type": "Dataset", "@id": c.iri, "name": c.label, "url": to_local(c.iri)}
+                            for c in found.concepts]}
+    return render_template("pages/municipality.html", o=overview, jsonld=jsonld,
+                           mt=lambda key, **v: _mt(lang, key, **v), grids_link=_mt(lang, "grids_link"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -268,14 +378,33 @@ def _measure_grid(view_objects: dict[str, set[str]], grids: page_data.Grids) -> 
     return None
 
 
-def _similar(iri: str, lang: str) -> list[tuple[page_data.MeasureRecord, float]]:
-    records = page_data.measures(_store(), lang)
-    by_iri = records.by_iri()
-    mine = by_iri.get(iri)
-    if mine is None or not mine.challenges:
+@dataclass(frozen=True)
+class Peer:
+    iri: str
+    title: str
+
+
+def _similar(iri: str, lang: str) -> list[tuple[Peer, float]]:
+    """The most similar measures of the same concept: one query over that concept's measures
+    (not the deployment's), so a measure page costs the same with 2 or 400 municipalities."""
+    store = _store()
+    rows = store.select(page_data.PREFIXES + f"""
+        SELECT ?m ?c WHERE {{
+          {{ SELECT (MIN(STR(?k)) AS ?mine) WHERE {{ <{iri}> a kik:Measure ; dct:isPartOf ?k }} }}
+          BIND(IRI(?mine) AS ?concept)
+          ?m dct:isPartOf ?concept ; a kik:Measure .
+          OPTIONAL {{ ?m kik:addressesChallenge ?c }}
+        }}""")
+    peers: dict[str, set[str]] = {}
+    for row in rows:
+        peers.setdefault(row["m"].value, set())
+        if "c" in row:
+            peers[row["m"].value].add(row["c"].value)
+    if not peers.get(iri):
         return []
-    peers = {r.iri: r.challenges for r in records.records if r.concept == mine.concept}
-    return [(by_iri[other], score) for other, score in most_similar(iri, peers)]
+    found = most_similar(iri, {m: frozenset(c) for m, c in peers.items()})
+    titles = page_data.labels_for(store, {m for m, _ in found}, lang)
+    return [(Peer(iri=m, title=titles.get(m, local_name(m))), score) for m, score in found]
 
 
 def resource_html(iri: str, lang: str) -> str | None:
@@ -364,8 +493,47 @@ def _mini_profile(record: page_data.MeasureRecord, grids: page_data.Grids, lang:
 # measures list with filters
 
 
+FACET_OPTIONS = 200  # values listed per facet; the rest is named as a count (a choice needs no 4 000 options)
+MAX_FILTER_GRIDS = 3
+
+
+def _facet_options(found: list[page_data.MeasureRecord], labels: dict[str, str],
+                   criteria) -> tuple[dict[str, list[tuple[str, str, int]]], dict[str, int]]:
+    """Per facet: the values of the found measures with how many have each (most frequent first,
+    at most ``FACET_OPTIONS``; a chosen value is always kept), and how many values were left out."""
+    options, more = {}, {}
+    for name, facet in SINGLE.items():
+        counted: dict[str, int] = {}
+        for record in found:
+            for value in record.facets.get(facet, ()):
+                counted[value] = counted.get(value, 0) + 1
+        ranked = sorted(counted, key=lambda v: (-counted[v], labels.get(v, local_name(v)).casefold(), v))
+        kept = ranked[:FACET_OPTIONS]
+        chosen = criteria.single.get(name)
+        if chosen and chosen not in kept:
+            kept.append(chosen)
+        options[name] = sorted(((v, labels.get(v, local_name(v)), counted.get(v, 0)) for v in kept),
+                               key=lambda item: (item[1].casefold(), item[0]))
+        more[name] = len(ranked) - len(ranked[:FACET_OPTIONS])
+    return options, more
+
+
+def _filter_grids(found: list[page_data.MeasureRecord], criteria, grids: page_data.Grids) -> list[Grid]:
+    """The challenge grids to filter by: that of a chosen concept, of chosen challenges, or of the
+    results when they use at most ``MAX_FILTER_GRIDS`` grids (each municipality has its own)."""
+    wanted = {grids.by_challenge[c] for c in criteria.challenges if c in grids.by_challenge}
+    concept = criteria.single.get("konzept")
+    if concept and concept in grids.by_concept:
+        wanted.add(grids.by_concept[concept])
+    used = {grids.by_challenge[c] for r in found for c in r.challenges if c in grids.by_challenge}
+    if len(used) <= MAX_FILTER_GRIDS:
+        wanted |= used
+    return [grids.by_iri[g] for g in sorted(wanted) if g in grids.by_iri]
+
+
 @bp.get("/massnahmen")
 def measures_list():
+    """Measures with filters, 50 per page, with counts per facet value."""
     lang = request_lang()
     try:
         criteria = parse(request.args, request.args.getlist)
@@ -374,20 +542,21 @@ def measures_list():
     data = page_data.measures(_store(), lang)
     grids = page_data.grids(_store(), lang)
     found = apply(data.records, criteria)
-    options = {}
-    for name, facet in SINGLE.items():
-        values = {v for r in data.records for v in r.facets.get(facet, ())}
-        options[name] = sorted(((v, data.labels.get(v, local_name(v))) for v in values),
-                               key=lambda item: (item[1].casefold(), item[0]))
-    used_grids = [grids.by_iri[g] for g in sorted({grids.by_challenge[c] for r in data.records
-                                                   for c in r.challenges if c in grids.by_challenge})]
+    page = _page(len(found))
+    shown = found[page.start:page.stop]
+    options, more = _facet_options(found, data.labels, criteria)
+    used_grids = _filter_grids(found, criteria, grids)
+    all_used = len({grids.by_challenge[c] for r in found for c in r.challenges if c in grids.by_challenge})
     jsonld = {"@context": "https://schema.org", "@type": "ItemList", "name": translate(lang, "measures_title"),
               "numberOfItems": len(found), "inLanguage": lang,
-              "itemListElement": [{"@type": "ListItem", "position": n + 1, "url": to_local(r.iri), "name": r.title}
-                                  for n, r in enumerate(found)]}
+              "itemListElement": [{"@type": "ListItem", "position": page.start + n + 1, "url": to_local(r.iri),
+                                   "name": r.title} for n, r in enumerate(shown)]}
+    keep = {k: vs for k, vs in request.args.lists() if k not in ("seite", "lang")}
     return render_template(
-        "pages/measures.html", criteria=criteria, results=found, options=options, grids=used_grids,
-        minis={r.iri: _mini_profile(r, grids, lang) for r in found}, jsonld=jsonld, filters=SINGLE,
+        "pages/measures.html", criteria=criteria, results=shown, total=len(found), page=page, keep=keep,
+        options=options, more=more, grids=used_grids, grids_hidden=all_used > len(used_grids),
+        minis={r.iri: _mini_profile(r, grids, lang) for r in shown}, jsonld=jsonld, filters=SINGLE,
+        mt=lambda key, **v: _mt(lang, key, **v),
     )
 
 
@@ -395,9 +564,13 @@ def measures_list():
 # comparison
 
 
+GROUPS_PER_PAGE = 10  # municipalities whose measures the comparison form offers at once
+
+
 def _municipality_by_concept(lang: str) -> dict[str, page_data.Municipality]:
     """Each concept version's municipality (for measures of several municipalities on one page)."""
-    return {c.iri: m for m in page_data.municipalities(_store(), lang) for c in m.concepts}
+    return page_data.memo(_store(), ("owners", lang), lambda: {
+        c.iri: m for m in page_data.municipalities(_store(), lang) for c in m.concepts})
 
 
 FICTIONAL_MARKERS = (" (fiktiv)", " (fictional)")
@@ -422,9 +595,15 @@ def compare():
     data = page_data.measures(_store(), lang)
     by_iri = data.by_iri()
     owners = _municipality_by_concept(lang)
-    groups = _measure_groups(data.records, owners)
+    every_group = page_data.memo(_store(), ("compare-groups", lang), lambda: _measure_groups(data.records, owners))
+    group_page = _page(len(every_group), GROUPS_PER_PAGE)
+    groups = every_group[group_page.start:group_page.stop]
+    paging = {"group_page": group_page, "keep": {"m": chosen},
+              "offered": {r.iri for _, records in groups for r in records},
+              "groups_note": _mt(lang, "groups_page_note", shown=len(groups), n=len(every_group))
+              if group_page.pages > 1 else None}
     if not chosen:
-        return render_template("pages/compare.html", items=[], groups=groups, jsonld=None)
+        return render_template("pages/compare.html", items=[], groups=groups, jsonld=None, **paging)
     if not 2 <= len(chosen) <= 4:
         _fail(400, translate(lang, "compare_need"))
     unknown = [m for m in chosen if m not in by_iri]
@@ -459,7 +638,7 @@ def compare():
               "itemListElement": [{"@type": "ListItem", "position": n + 1, "url": to_local(r.iri), "name": r.title}
                                   for n, r in enumerate(records)]}
     return render_template("pages/compare.html", items=items, shared=shared_cells, pairs=pairs,
-                           known=known, groups=groups, jsonld=jsonld,
+                           known=known, groups=groups, jsonld=jsonld, **paging,
                            across=_mt(lang, "compare_across") if across else None,
                            municipality_word=_mt(lang, "municipality_of"))
 
@@ -484,27 +663,32 @@ def _measure_groups(records: list[page_data.MeasureRecord],
 # the municipalities' grids side by side
 
 
+GRIDS_PER_PAGE = 24
+
+
 @bp.get("/raster")
 def grids_side_by_side():
-    """Each municipality's heat map next to the others', on one colour scale unless asked otherwise."""
+    """Heat maps next to each other, on one colour scale unless asked otherwise: the chosen
+    municipalities (``k``), else one page (``seite``) of all or of those matching ``q``."""
     lang = request_lang()
     store = _store()
-    everyone = page_data.municipalities(store, lang)
+    everyone = deployment.entries(store, lang)
+    by_iri = {e.municipality.iri: e for e in everyone}
     wanted = list(dict.fromkeys(v for v in request.args.getlist("k") if v))
-    known = {m.iri for m in everyone}
-    unknown = [k for k in wanted if k not in known]
+    unknown = [k for k in wanted if k not in by_iri]
     if unknown:
         _fail(404, f"no municipality with IRI {unknown[0]!r}")
     scale = request.args.get("skala", "gemeinsam")
     if scale not in ("gemeinsam", "eigen"):
         _fail(400, "skala: gemeinsam | eigen")
-    shown = [m for m in everyone if not wanted or m.iri in wanted]
+    text = _search_text()
+    found = deployment.search(everyone, text)
+    page = _page(len(found), GRIDS_PER_PAGE)
+    listed = found[page.start:page.stop]
+    shown = [by_iri[k].municipality for k in wanted] if wanted else [e.municipality for e in listed]
     grids = page_data.grids(store, lang)
     counts = page_data.challenge_counts(store)
-    per_concept: dict[str, int] = {}
-    for record in page_data.measures(store, lang).records:
-        for concept in record.facets["concepts"]:
-            per_concept[concept] = per_concept.get(concept, 0) + 1
+    per_concept = deployment.measures_per_concept(store)
     panels = []
     for m in shown:
         grid_iri = grids.by_concept.get(m.current.iri)
@@ -514,10 +698,14 @@ def grids_side_by_side():
     for panel in panels:
         if panel["grid"]:
             panel["levels"] = _heat_levels(counts, panel["grid"], top if scale == "gemeinsam" else None)
+    choices = list({m.iri: m for m in [*shown, *(e.municipality for e in listed)]}.values())
     texts = {key: _mt(lang, key) for key in MULTI_TEXTS["de"] if "{" not in MULTI_TEXTS["de"][key]}
+    keep = {"q": text, "skala": scale if scale != "gemeinsam" else None}
     return render_template(
-        "pages/grids.html", panels=panels, everyone=everyone, wanted=set(wanted), scale=scale, counts=counts,
-        texts=texts, scale_note=_mt(lang, "grids_scale_shared", top=top) if scale == "gemeinsam" else _mt(lang, "grids_scale_own"),
+        "pages/grids.html", panels=panels, everyone=choices, many=len(everyone) > 1, wanted=set(wanted),
+        scale=scale, counts=counts, texts=texts, page=page, query=text, keep=keep,
+        page_note=_mt(lang, "grids_page_note", shown=len(listed), n=len(found)) if not wanted and page.pages > 1 else None,
+        scale_note=_mt(lang, "grids_scale_shared", top=top) if scale == "gemeinsam" else _mt(lang, "grids_scale_own"),
         measures_text=lambda n: _mt(lang, "grids_measures", n=n),
         cell_text=lambda cell, n: _mt(lang, "grids_cell", index=cell.index, label=cell.label, n=n),
     )

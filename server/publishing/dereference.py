@@ -135,15 +135,24 @@ def to_dataset_url(url: str) -> str:
 
 
 def suggestions(iri: str) -> list[tuple[str, str]]:
-    """Resources near an unknown IRI (same parent path), so a 404 page can point somewhere useful."""
+    """Resources near an unknown IRI (same parent path), so a 404 page can point somewhere useful.
+
+    Only the named graph whose base the path lies under is searched (one municipality's), never
+    the union: the page costs the same with 2 or 400 municipalities.
+    """
     parent = iri if usable(iri) else dataset_base()
     store = build_info.store()
     base = dataset_base()
+    graphs = sorted(build_info.build().get("graphs") or {}, key=len, reverse=True)
     while len(parent) > len(base):
         parent = parent[: parent.rstrip("/").rfind("/") + 1]
+        graph = next((g for g in graphs if parent.startswith(g)), None)
+        if graph is None:
+            continue
         try:
             found = store.select(
-                f'SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{parent}")) }} ORDER BY ?s LIMIT 10'
+                f'SELECT DISTINCT ?s WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} '
+                f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{parent}")) }} ORDER BY ?s LIMIT 10'
             )
         except SyntaxError:
             found = []
