@@ -247,6 +247,8 @@ def _write_build(args, data_dirs, progress, shapes, report, stats, graphs, dumps
         (folder / "validation.ttl").write_text(format_report(report, fmt="turtle"), encoding="utf-8")
         (folder / "validation.json").write_text(format_report(report, fmt="json"), encoding="utf-8")
         export.write_json(folder / "stats.json", stats)
+        from kg import portal  # per-concept dumps, concepts.json, kennzahlen.csv; ontology, shapes, report as graphs
+        portal_manifest = portal.write_portal_files(folder, data_dirs, _jsonld_context(), export.store_dir(folder))
         progress.step("Komprimieren und Prüfsummen / gzip and checksums")
         export.gzip_copies(folder, [*export.DUMP_FORMATS, export.JSONLD_FILE])
         files = export.write_checksums(folder)
@@ -257,6 +259,7 @@ def _write_build(args, data_dirs, progress, shapes, report, stats, graphs, dumps
             "triples": stats["triples"],
             "files": files,
             "validation": {"conforms": report.conforms_without_violations, "results": len(report.results)},
+            **portal_manifest,
         })
         progress.step("Veröffentlichen / publishing")
         final = export.publish(folder, args.dist)

@@ -25,12 +25,11 @@ import shutil
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Dataset, Graph, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, RDFS, SKOS
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, XSD
 
 from kg import jsonld
-from kg.export import _ox_term
-from kg.namespace import DATASET_BASE, KIK, PREFIXES, QB, SDMX_ATTRIBUTE, SDMX_DIMENSION, SDMX_MEASURE
+from kg.namespace import DATASET_BASE, PREFIXES
 from kg.sources import DatasetSettings, read_settings
 
 CONCEPTS_FILE = "concepts.json"
@@ -42,7 +41,7 @@ PARALLEL_MIN_CONCEPTS = 8  # below this, JSON-LD in this process is quicker than
 STATISTICS_COLUMNS = ("konzept", "kommune", "fiktiv", "beobachtung", "datensatz", "indikator", "indikator_name",
                       "zeitraum", "gebiet", "wert", "einheit", "ungefaehr", "quellen")
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_JOBS: list[tuple[list, dict]] = []  # handed to forked JSON-LD workers by inheritance
+_JOBS: list[tuple[list, dict | None]] = []  # handed to forked JSON-LD workers by inheritance
 
 
 def concept_stem(concept_id: str) -> str:
@@ -58,83 +57,100 @@ def concept_files(concept_id: str) -> list[str]:
     return [f"{stem}{suffix}{gz}" for suffix in CONCEPT_SUFFIXES for gz in ("", ".gz")]
 
 
-def _text(graph: Graph, node, predicates, lang: str) -> str:
-    """The first label of ``node`` in ``lang`` (else without language) among ``predicates``."""
-    for predicate in predicates:
-        values = [o for o in graph.objects(node, predicate) if isinstance(o, Literal)]
-        for value in values:
-            if value.language == lang:
-                return str(value)
-        for value in values:
-            if not value.language:
-                return str(value)
-    return ""
+def _rdflib(term) -> URIRef | BNode | Literal:
+    """An Oxigraph term as rdflib's (plain strings without a datatype, as the sources' parser gives)."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    datatype = term.datatype.value
+    return Literal(term.value, datatype=None if datatype == str(XSD.string) else URIRef(datatype))
 
 
-def _date(term) -> dict | None:
-    if not isinstance(term, Literal):
-        return None
-    return {"value": str(term), "datatype": str(term.datatype) if term.datatype else None}
+def _select(store: ox.Store, query: str) -> list[dict]:
+    solutions = store.query(query)
+    names = [variable.value for variable in solutions.variables]
+    return [{name: solution[name] for name in names if solution[name] is not None} for solution in solutions]
 
 
-def concept_facts(settings: DatasetSettings, graph: Graph) -> dict:
+FACTS_QUERY = """
+PREFIX kik: <https://w3id.org/kik/ontology#>
+PREFIX dct: <http://purl.org/dc/terms/>
+PREFIX dcat: <http://www.w3.org/ns/dcat#>
+PREFIX qb: <http://purl.org/linked-data/cube#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?kind ?value ?lang WHERE { GRAPH <%(graph)s> {
+  { BIND("municipality" AS ?kind) <%(concept)s> kik:municipality ?value }
+  UNION { BIND("key" AS ?kind) <%(concept)s> kik:municipality/kik:municipalityKey ?value }
+  UNION { BIND("name" AS ?kind) <%(concept)s> kik:municipality/(skos:prefLabel|rdfs:label) ?value }
+  UNION { BIND("title" AS ?kind) <%(concept)s> (dct:title|rdfs:label) ?value }
+  UNION { BIND("place" AS ?kind) <%(concept)s> dct:spatial ?value FILTER(isIRI(?value)) }
+  UNION { BIND("area" AS ?kind) ?cube a qb:DataSet ; dct:spatial ?value FILTER(isIRI(?value)) }
+  UNION { BIND("start" AS ?kind) ?c a kik:IntegrationConcept ; dct:issued ?value }
+  UNION { BIND("start" AS ?kind) ?x dct:temporal/dcat:startDate ?value }
+  UNION { BIND("end" AS ?kind) ?x dct:temporal/dcat:endDate ?value }
+  BIND(LANG(?value) AS ?lang)
+} }
+"""
+
+
+def _date(term) -> dict:
+    return {"value": term.value, "datatype": term.datatype.value if term.datatype else None}
+
+
+def concept_facts(settings: DatasetSettings, store: ox.Store, triples: int) -> dict:
     """What the catalog says about one concept, read from its own named graph only (the data states
     it or it is left out): the municipality, its key and places, the time span, the titles."""
-    concept = URIRef(str(settings.concept))
-    municipality = graph.value(concept, KIK.municipality)
-    names = (SKOS.prefLabel, RDFS.label)
-    titles = (DCTERMS.title, RDFS.label, SKOS.prefLabel)
-    key = graph.value(municipality, KIK.municipalityKey) if municipality is not None else None
-    places = sorted({str(o) for o in graph.objects(concept, DCTERMS.spatial) if isinstance(o, URIRef)})
-    if not places and municipality is not None:  # e.g. the key figures' area, when the concept names none
-        places = sorted({str(o) for s in graph.subjects(RDF.type, QB.DataSet)
-                         for o in graph.objects(s, DCTERMS.spatial) if isinstance(o, URIRef)})
-    starts = [_date(o) for c in graph.subjects(RDF.type, KIK.IntegrationConcept) for o in graph.objects(c, DCTERMS.issued)]
-    ends = []
-    for period in graph.objects(None, DCTERMS.temporal):
-        starts += [_date(o) for o in graph.objects(period, DCAT.startDate)]
-        ends += [_date(o) for o in graph.objects(period, DCAT.endDate)]
-    starts, ends = [d for d in starts if d], [d for d in ends if d]
-    start = min(starts, key=lambda d: d["value"]) if starts else None
-    end = max(ends, key=lambda d: d["value"]) if ends else None
+    found: dict[str, list] = {}
+    for row in _select(store, FACTS_QUERY % {"graph": settings.base, "concept": settings.concept}):
+        found.setdefault(row["kind"].value, []).append(row["value"])
+
+    def text(kind: str, lang: str) -> str:
+        values = found.get(kind, [])
+        for wanted in (lang, ""):
+            for value in sorted(values, key=str):
+                if isinstance(value, ox.Literal) and (value.language or "") == wanted:
+                    return value.value
+        return ""
+
+    municipality = next((v.value for v in found.get("municipality", []) if isinstance(v, ox.NamedNode)), None)
+    places = sorted({v.value for v in found.get("place", [])}) or sorted({v.value for v in found.get("area", [])})
+    starts = sorted((_date(v) for v in found.get("start", []) if isinstance(v, ox.Literal)), key=lambda d: d["value"])
+    ends = sorted((_date(v) for v in found.get("end", []) if isinstance(v, ox.Literal)), key=lambda d: d["value"])
+    start, end = (starts[0] if starts else None), (ends[-1] if ends else None)
+    keys = sorted(v.value for v in found.get("key", []) if isinstance(v, ox.Literal))
     return {
         "id": settings.id,
-        "graph": str(settings.graph_name),
-        "concept": str(concept),
+        "graph": settings.base,
+        "concept": str(settings.concept),
         "fictional": bool(settings.fictional),
         "title_de": settings.title_de,
         "title_en": settings.title_en,
-        "concept_title_de": _text(graph, concept, titles, "de"),
-        "concept_title_en": _text(graph, concept, titles, "en"),
-        "municipality": str(municipality) if municipality is not None else None,
-        "municipality_de": _text(graph, municipality, names, "de") if municipality is not None else "",
-        "municipality_en": _text(graph, municipality, names, "en") if municipality is not None else "",
-        "municipality_key": str(key) if key is not None else None,
+        "concept_title_de": text("title", "de"),
+        "concept_title_en": text("title", "en"),
+        "municipality": municipality,
+        "municipality_de": text("name", "de"),
+        "municipality_en": text("name", "en"),
+        "municipality_key": keys[0] if keys else None,
         "places": places,
         "start": start,
         "end": end if end and start and end["value"] >= start["value"] else None,
-        "triples": len(graph),
+        "triples": triples,
         "files": concept_files(settings.id),
     }
 
 
-def _sorted_triples(graph: Graph) -> tuple[list[ox.Triple], list[tuple]]:
-    """The graph's triples for Oxigraph and rdflib, sorted so equal inputs give byte-equal dumps."""
-    rows = []
-    for s, p, o in graph:
-        triple = ox.Triple(_ox_term(s), _ox_term(p), _ox_term(o))
-        rows.append(((str(triple.subject), str(triple.predicate), str(triple.object)), triple, (s, p, o)))
-    rows.sort(key=lambda row: row[0])
-    return [row[1] for row in rows], [row[2] for row in rows]
-
-
 def _jsonld(index: int) -> bytes:
     triples, context = _JOBS[index]
+    rdflib_triples = [(_rdflib(t.subject), _rdflib(t.predicate), _rdflib(t.object)) for t in triples]
     if context is None:
         graph = Graph()
-        graph.addN((s, p, o, graph) for s, p, o in triples)
+        graph.addN((s, p, o, graph) for s, p, o in rdflib_triples)
         return graph.serialize(format="json-ld", encoding="utf-8")
-    return jsonld.document(jsonld.node_texts(triples, context), context)
+    return jsonld.document(jsonld.node_texts(rdflib_triples, context), context)
 
 
 def _gzip(path: Path) -> None:
@@ -142,22 +158,22 @@ def _gzip(path: Path) -> None:
         shutil.copyfileobj(source, target)
 
 
-def write_concept_dumps(dataset: Dataset, folder: Path, settings: list[DatasetSettings], context: dict | None,
+def write_concept_dumps(store: ox.Store, folder: Path, settings: list[DatasetSettings], context: dict | None,
                         workers: int | None = None) -> list[dict]:
-    """Each concept's named graph as Turtle, N-Triples and JSON-LD (plus gzip); returns their facts.
-
-    JSON-LD (rdflib's converter) is made in forked processes when there are many concepts.
-    """
+    """Each concept's named graph (read from the build's store) as Turtle, N-Triples and JSON-LD, plus
+    gzip; returns their facts. JSON-LD (rdflib's converter) is made in forked processes when there are
+    many concepts."""
     facts, jobs = [], []
     for entry in settings:
-        graph = dataset.graph(URIRef(entry.base))
+        triples = [ox.Triple(q.subject, q.predicate, q.object)
+                   for q in store.quads_for_pattern(None, None, None, ox.NamedNode(entry.base))]
+        triples.sort(key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))  # same bytes for the same data
         stem = folder / concept_stem(entry.id)
-        ox_triples, rdflib_triples = _sorted_triples(graph)
         for suffix, rdf_format in ((".ttl", ox.RdfFormat.TURTLE), (".nt", ox.RdfFormat.N_TRIPLES)):
-            ox.serialize(ox_triples, output=str(stem) + suffix, format=rdf_format,
+            ox.serialize(triples, output=str(stem) + suffix, format=rdf_format,
                          prefixes=PREFIXES if rdf_format == ox.RdfFormat.TURTLE else None)
-        jobs.append((rdflib_triples, context))
-        facts.append(concept_facts(entry, graph))
+        jobs.append((triples, context))
+        facts.append(concept_facts(entry, store, len(triples)))
     _JOBS[:] = jobs
     try:
         workers = workers or os.cpu_count() or 1
@@ -175,34 +191,43 @@ def write_concept_dumps(dataset: Dataset, folder: Path, settings: list[DatasetSe
     return facts
 
 
-def _value(term) -> str:
-    return "" if term is None else str(term)
+OBSERVATIONS_QUERY = """
+PREFIX kik: <https://w3id.org/kik/ontology#>
+PREFIX dct: <http://purl.org/dc/terms/>
+PREFIX qb: <http://purl.org/linked-data/cube#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX sdmx-dimension: <http://purl.org/linked-data/sdmx/2009/dimension#>
+PREFIX sdmx-measure: <http://purl.org/linked-data/sdmx/2009/measure#>
+PREFIX sdmx-attribute: <http://purl.org/linked-data/sdmx/2009/attribute#>
+SELECT ?g ?beobachtung ?datensatz ?indikator (SAMPLE(?name) AS ?indikator_name) ?zeitraum ?gebiet ?wert ?einheit ?ungefaehr
+       (GROUP_CONCAT(DISTINCT STR(?quelle); separator=" ") AS ?quellen)
+WHERE { GRAPH ?g {
+  ?beobachtung a qb:Observation .
+  OPTIONAL { ?beobachtung qb:dataSet ?datensatz }
+  OPTIONAL { ?beobachtung kik:indicator ?indikator OPTIONAL { ?indikator skos:prefLabel|rdfs:label ?name FILTER(LANG(?name) = "de") } }
+  OPTIONAL { ?beobachtung sdmx-dimension:refPeriod ?zeitraum }
+  OPTIONAL { ?beobachtung sdmx-dimension:refArea ?gebiet }
+  OPTIONAL { ?beobachtung sdmx-measure:obsValue ?wert }
+  OPTIONAL { ?beobachtung sdmx-attribute:unitMeasure ?einheit }
+  OPTIONAL { ?beobachtung kik:approximate ?ungefaehr }
+  OPTIONAL { ?beobachtung dct:source ?quelle }
+} }
+GROUP BY ?g ?beobachtung ?datensatz ?indikator ?zeitraum ?gebiet ?wert ?einheit ?ungefaehr
+"""
 
 
-def write_statistics_csv(dataset: Dataset, folder: Path, settings: list[DatasetSettings]) -> int:
+def write_statistics_csv(store: ox.Store, folder: Path, facts: list[dict]) -> int:
     """Every qb:Observation of every concept as one CSV row (UTF-8, comma, header); returns the rows."""
+    by_graph = {fact["graph"]: fact for fact in facts}
     rows = []
-    for entry in settings:
-        graph = dataset.graph(URIRef(entry.base))
-        municipality = graph.value(URIRef(str(entry.concept)), KIK.municipality)
-        name = _text(graph, municipality, (SKOS.prefLabel, RDFS.label), "de") if municipality is not None else ""
-        for observation in graph.subjects(RDF.type, QB.Observation):
-            indicator = graph.value(observation, KIK.indicator)
-            rows.append({
-                "konzept": entry.id,
-                "kommune": name,
-                "fiktiv": "ja" if entry.fictional else "nein",
-                "beobachtung": str(observation),
-                "datensatz": _value(graph.value(observation, QB.dataSet)),
-                "indikator": _value(indicator),
-                "indikator_name": _text(graph, indicator, (SKOS.prefLabel, RDFS.label), "de") if indicator is not None else "",
-                "zeitraum": _value(graph.value(observation, SDMX_DIMENSION.refPeriod)),
-                "gebiet": _value(graph.value(observation, SDMX_DIMENSION.refArea)),
-                "wert": _value(graph.value(observation, SDMX_MEASURE.obsValue)),
-                "einheit": _value(graph.value(observation, SDMX_ATTRIBUTE.unitMeasure)),
-                "ungefaehr": _value(graph.value(observation, KIK.approximate)),
-                "quellen": " ".join(sorted(str(o) for o in graph.objects(observation, DCTERMS.source))),
-            })
+    for found in _select(store, OBSERVATIONS_QUERY):
+        fact = by_graph.get(found["g"].value)
+        if fact is None:
+            continue
+        row = {name: (found[name].value if name in found else "") for name in STATISTICS_COLUMNS}
+        row.update({"konzept": fact["id"], "kommune": fact["municipality_de"], "fiktiv": "ja" if fact["fictional"] else "nein"})
+        rows.append(row)
     rows.sort(key=lambda row: (row["konzept"], row["beobachtung"]))
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=STATISTICS_COLUMNS, lineterminator="\r\n")
@@ -220,30 +245,27 @@ def ontology_iri(path: Path) -> str:
     raise ValueError(f"{path} declares no owl:Ontology")
 
 
-def add_named_graphs(store_path: Path, files: dict[str, Path]) -> dict[str, int]:
-    """Load each Turtle file into the on-disk store as the named graph ``files``' key (not into the
-    default graph); returns the triples per graph."""
-    store = ox.Store(str(store_path))
+def add_named_graphs(store: ox.Store, files: dict[str, Path]) -> dict[str, int]:
+    """Load each Turtle file into the store as the named graph ``files``' key (not into the default
+    graph); returns the triples per graph."""
     counts = {}
     for name, path in files.items():
         graph = ox.NamedNode(name)
         store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=graph)
         counts[name] = sum(1 for _ in store.quads_for_pattern(None, None, None, graph))
-    store.flush()
-    store.optimize()
-    del store
     return counts
 
 
-def write_portal_files(dataset: Dataset, folder: Path, data_dirs: list[Path], context: dict | None,
-                       store_path: Path) -> dict:
-    """Everything above, after the union dumps, the store and ontology/shapes/validation files are
-    written; returns what build.json adds (``extra_graphs``: named graphs outside the default graph)."""
+def write_portal_files(folder: Path, data_dirs: list[Path], context: dict | None, store_path: Path) -> dict:
+    """Everything above, from the build's on-disk store once the union dumps, the store and the
+    ontology/shapes/validation files are written; returns what build.json adds (``extra_graphs``:
+    the named graphs outside the default graph, with their triples)."""
     from kg.export import write_json
 
     settings = [read_settings(Path(d)) for d in data_dirs]
-    facts = write_concept_dumps(dataset, folder, settings, context)
-    rows = write_statistics_csv(dataset, folder, settings)
+    store = ox.Store(str(store_path))
+    facts = write_concept_dumps(store, folder, settings, context)
+    rows = write_statistics_csv(store, folder, facts)
     write_json(folder / CONCEPTS_FILE, {"concepts": facts, "statistics_rows": rows})
     extra = {}
     if (folder / "ontology.ttl").is_file():
@@ -251,4 +273,8 @@ def write_portal_files(dataset: Dataset, folder: Path, data_dirs: list[Path], co
     for name, file in ((SHAPES_GRAPH, "shapes.ttl"), (VALIDATION_GRAPH, "validation.ttl")):
         if (folder / file).is_file():
             extra[name] = folder / file
-    return {"extra_graphs": add_named_graphs(store_path, extra) if store_path.is_dir() else {}}
+    counts = add_named_graphs(store, extra)
+    store.flush()
+    store.optimize()
+    del store
+    return {"extra_graphs": counts}
