@@ -21,7 +21,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 from markupsafe import Markup
 
 from kg.check import TABLE_SUFFIXES
@@ -255,7 +255,8 @@ def _context():
 
 def _page(status: int, lang: str, **context) -> tuple[str, int]:
     folders = sorted(data_folders().values(), key=lambda f: (f.title(lang).casefold(), f.id))
-    chosen = context.pop("chosen", request.values.get("ordner", ""))
+    # the folder of the form just sent, else ?ordner=; never request.values (it would parse a maybe too large body)
+    chosen = context.pop("chosen", g.get("check_folder") or request.args.get("ordner", ""))
     limits = {"bytes": current_app.config["KIK_CHECK_MAX_UPLOAD_BYTES"], "rows": current_app.config["KIK_CHECK_MAX_ROWS"]}
     return render_template("pages/check.html", folders=folders, chosen=chosen, ct=lambda key, **v: _text(lang, key, **v),
                            limits=limits, accept=",".join(TABLE_SUFFIXES), **context), status
@@ -294,6 +295,7 @@ def check():
     folder = data_folders().get(folder_id)
     if folder is None:
         return _problem(404, lang, _text(lang, "unknown_folder", id=folder_id), chosen="")
+    g.check_folder = folder_id
     upload = request.files.get("datei")
     if upload is None or not upload.filename:
         return _problem(400, lang, _text(lang, "missing_file"))
