@@ -222,3 +222,18 @@ def test_generated_deployment(generated_build, tmp_path):
     with (folder / "massnahmen.csv").open(encoding="utf-8") as stream:
         rows = [row for row in csv.DictReader(stream) if not row["id"].startswith("#")]
     assert len(re.findall(r'<li data-id="', response.text)) == len(rows)
+
+
+def test_production_server(dist_dir, template):
+    """waitress as README.md starts it (threads, body bound), /pruefen switched on by its setting:
+    the check runs in its own process from the forkserver, not in waitress' threads."""
+    from tests.production import waitress
+
+    with waitress(dist_dir, KIK_CHECK_PAGE="1") as running:
+        base = running.base.rstrip("/") + "/"
+        assert len(template.read_bytes()) < 100_000  # within README's body bound (KIK_MAX_QUERY_BYTES)
+        response = _upload(base, "massnahmen.xlsx", template.read_bytes())
+        assert response.status_code == 200 and 'data-status="ok"' in response.text
+        assert _heat(response.text) == _csv_counts(MUSTERSTADT / "massnahmen.csv")
+        bad = _upload(base, "massnahmen.xlsm", template.read_bytes())
+        assert bad.status_code == 415 and "Makros" in bad.text
