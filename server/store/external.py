@@ -28,6 +28,7 @@ GRAPH_TYPE = "application/n-triples"
 # what we ask the store for: one result format per query kind that every SPARQL 1.1 store speaks
 ACCEPT = f"{SELECT_TYPE}, {GRAPH_TYPE};q=0.9, text/turtle;q=0.5"
 CONNECT_TIMEOUT = 5.0
+VIRTUOSO_ASK = "__ASK_RETVAL"
 CHECK_INTERVAL = 1.0
 
 
@@ -119,7 +120,13 @@ def parse_rows(reply: Reply) -> ox.QuerySolutions | ox.QueryBoolean:
                "text/tab-separated-values": ox.QueryResultsFormat.TSV}
     if reply.media_type not in formats:
         raise StoreUnavailable(f"the store answered with {reply.media_type or 'no media type'}, not SPARQL results")
-    return ox.parse_query_results(reply.body, formats[reply.media_type])
+    results = ox.parse_query_results(reply.body, formats[reply.media_type])
+    if isinstance(results, ox.QuerySolutions) and [v.value for v in results.variables] == [VIRTUOSO_ASK]:
+        # Virtuoso 7 answers ASK as a one-column SELECT: one row (value 1) for true, none for false
+        # (openlink/virtuoso-opensource#464); read it as the boolean it stands for.
+        answer = any(row[VIRTUOSO_ASK] is not None and row[VIRTUOSO_ASK].value not in ("0", "false") for row in results)
+        return ox.parse_query_results(json.dumps({"head": {}, "boolean": answer}).encode(), ox.QueryResultsFormat.JSON)
+    return results
 
 
 def parse_triples(reply: Reply) -> list[ox.Triple]:
