@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: serve test test-load bench install install-test chromium libreoffice libmagic build clean
+.PHONY: serve test test-load bench install install-test chromium libreoffice libmagic virtuoso build clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,13 +34,19 @@ libmagic:
 libreoffice:
 	@command -v soffice >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null; }
 
+# Virtuoso Open Source 7 from Debian for the external-store tests (tests/stores.py starts its own
+# instance on free loopback ports). Non-interactive: no DBA password given, so the package leaves its
+# system service disabled (it would otherwise take ports 1111 and 8890).
+virtuoso:
+	@command -v virtuoso-t >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource >/dev/null; }
+
 build: install
 	$(BIN)/kg build
 
 serve: build
 	$(BIN)/kg serve --host $(HOST) --port $(PORT)
 
-test: install-test chromium libreoffice libmagic
+test: install-test chromium libreoffice libmagic virtuoso
 	$(BIN)/pytest -q
 
 # The load test (50 clients, 30 s, production server); CI runs it after `make test`.
