@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from kg.cli import main as kg_main
 from tests.browser.cdp import Browser
 from tests.browser.check_screenshots import NEW_ROW, fill_in, upload
-from tests.serving import serving
+from tests.test_check_page import check_server, template  # noqa: F401 - shared fixtures
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 MUSTERSTADT = REPOSITORY / "data" / "musterstadt"
@@ -26,21 +25,6 @@ def browser():
         yield chromium
     finally:
         chromium.close()
-
-
-@pytest.fixture(scope="module")
-def check_server(dist_dir):
-    from server import create_app
-
-    with serving(create_app({"KIK_DIST": str(dist_dir), "TESTING": True, "KIK_CHECK_PAGE": 1})) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("vorlage") / "vorlage.xlsx"
-    assert kg_main(["template", str(MUSTERSTADT), "--out", str(out)]) == 0
-    return out
 
 
 def _check(browser: Browser, base: str, path: Path) -> None:
