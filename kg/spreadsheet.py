@@ -244,9 +244,16 @@ def _count_rows(path: Path, shown: Path, max_rows: int) -> None:
     try:
         if SHEET not in workbook.sheetnames:
             return
-        count = 0
-        for values in workbook[SHEET].iter_rows(values_only=True):
-            count += any(value not in (None, "") for value in values)
+        count, empty = 0, None
+        # at most 1024 columns: the reader pads every row to the width; rows the file lacks come as
+        # one shared empty tuple, skipped without looking into it
+        for values in workbook[SHEET].iter_rows(values_only=True, max_col=1024):
+            if values is empty:
+                continue
+            if not any(value not in (None, "") for value in values):
+                empty = values
+                continue
+            count += 1
             if count > max_rows + 1:
                 raise _error(
                     shown, SHEET, None, None, WorkbookTooLarge,
@@ -288,7 +295,7 @@ def _read_xlsx(path: Path, shown: Path, max_rows: int | None) -> Sheet:
     for other in workbook.worksheets:
         if other.title == SHEET or other.title in TEMPLATE_SHEETS:
             continue
-        filled = next((c for row in other.iter_rows() for c in row if c.value not in (None, "")), None)
+        filled = next((c for _, cells in _value_rows(other) for c in cells if str(c.value).strip()), None)
         if filled is not None:
             raise _error(
                 shown, other.title, filled.row, filled.column_letter,
@@ -298,6 +305,20 @@ def _read_xlsx(path: Path, shown: Path, max_rows: int | None) -> Sheet:
                  f"enter measures only in the sheet '{SHEET}'; delete the sheet '{other.title}'."),
             )
     return _sheet_text(workbook[SHEET], shown)
+
+
+def _value_rows(sheet) -> list[tuple[int, list]]:
+    """The cells that hold a value, by row, in sheet order.
+
+    From the cells the file has (openpyxl keeps them in ``_cells``): iterating the sheet's range
+    instead would make a cell for every position up to the farthest formatted one, which a file of a
+    few bytes can put at row 1,048,576 and column XFD.
+    """
+    rows: dict[int, list] = {}
+    for (row, _), cell in sheet._cells.items():
+        if cell.value is not None:
+            rows.setdefault(row, []).append(cell)
+    return [(row, sorted(rows[row], key=lambda cell: cell.column)) for row in sorted(rows)]
 
 
 def _sheet_text(sheet, shown: Path) -> Sheet:
@@ -318,12 +339,9 @@ def _sheet_text(sheet, shown: Path) -> Sheet:
             hidden_columns.update(range(low, high + 1) if low and high else ())
     header: list[str] = []
     rows: list[tuple[int, list[str]]] = []
-    for row in sheet.iter_rows():
-        texts = []
-        for cell in row:
-            if cell.value is None:
-                texts.append("")
-                continue
+    for number, cells in _value_rows(sheet):
+        texts = [""] * cells[-1].column
+        for cell in cells:
             where = (shown, name, cell.row, cell.column_letter)
             if cell.data_type == "f" or type(cell.value).__name__ in ("ArrayFormula", "DataTableFormula"):
                 raise _error(
@@ -350,10 +368,7 @@ def _sheet_text(sheet, shown: Path) -> Sheet:
                         ("Alle Zeilen und Spalten einblenden und Filter aufheben; was nicht veröffentlicht werden soll, löschen.",
                          "show all rows and columns and clear filters; delete what must not be published."),
                     )
-            texts.append(text)
-        if not row:
-            continue
-        number = row[0].row
+            texts[cell.column - 1] = text
         while texts and not texts[-1].strip():
             texts.pop()
         if number == 1:

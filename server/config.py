@@ -67,7 +67,7 @@ DEFAULTS: dict[str, Any] = {
     # /pruefen: upload a measures table and see what `kg build` would say (off unless 1; docs/sources.md)
     "KIK_CHECK_PAGE": 0,
     "KIK_CHECK_MAX_UPLOAD_BYTES": 5_000_000,  # the uploaded file as sent
-    "KIK_CHECK_MAX_UNPACKED_BYTES": 50_000_000,  # an .xlsx/.ods unpacked (zip bombs), checked before parsing
+    "KIK_CHECK_MAX_UNPACKED_BYTES": 20_000_000,  # an .xlsx/.ods unpacked (zip bombs), checked before parsing
     "KIK_CHECK_MAX_ROWS": 5_000,  # rows with values in the measures sheet or CSV
     "KIK_CHECK_TIMEOUT": 60.0,  # seconds for one check (reading, LibreOffice for .ods, SHACL); then 422
     "KIK_CHECK_CONCURRENT": 2,  # checks at the same time (each in a process of its own); more wait briefly, then 503

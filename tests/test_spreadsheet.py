@@ -253,3 +253,20 @@ def test_ods_without_libreoffice_says_how_to_fix(tmp_path, monkeypatch):
     assert "libreoffice-calc-nogui" in caught.value.message("de")
     code = kg_main(["template", str(MUSTERSTADT), "--format", "ods", "--out", str(tmp_path / "x.ods")])
     assert code == 2 and not (tmp_path / "x.ods").exists()
+
+
+def test_far_away_cells_cost_nothing(tmp_path):
+    """A formatted cell at the sheet's last position (a few bytes in the file) does not make the
+    reader walk a million rows by sixteen thousand columns; a far value is read at its place."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = SHEET
+    sheet.append(["id", "titel", "quelle"])
+    sheet.append(["m-1", "T", "https://example.org/"])
+    sheet.cell(row=1_048_576, column=16_384).number_format = "@"
+    sheet.cell(row=900_000, column=1, value="m-2")
+    path = tmp_path / "massnahmen.xlsx"
+    book.save(path)
+    assert path.stat().st_size < 20_000
+    read = read_sheet(path, max_rows=100)
+    assert [(number, cells[0]) for number, cells in read.rows] == [(2, "m-1"), (900_000, "m-2")]
