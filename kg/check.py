@@ -117,6 +117,9 @@ def check_table(folder: Path, upload: Path, limits: WorkbookLimits, shapes_file:
 
 def run(connection, folder: str, upload: str, limits: WorkbookLimits, shapes_file: str | None) -> None:
     """Process entry point: the result (as a dict) goes back through ``connection``."""
+    # every scratch file (the copy, LibreOffice's) beside the upload: the caller removes that folder
+    # even when it had to kill this process
+    tempfile.tempdir = str(Path(upload).parent)
     try:
         result = check_table(Path(folder), Path(upload), limits, Path(shapes_file) if shapes_file else None)
         connection.send(("done", result.as_dict()))

@@ -111,6 +111,14 @@ def test_csv_and_english(check_server):
     assert "A build would accept this table." in response.text
 
 
+def test_ods_upload(check_server, tmp_path):
+    ods = tmp_path / "massnahmen.ods"
+    assert kg_main(["template", str(MUSTERSTADT), "--format", "ods", "--out", str(ods)]) == 0
+    response = _upload(check_server, "massnahmen.ods", ods.read_bytes())
+    assert response.status_code == 200 and 'data-status="ok"' in response.text
+    assert _heat(response.text) == _csv_counts(MUSTERSTADT / "massnahmen.csv")
+
+
 def test_error_names_row_and_column(check_server, template):
     data = _edited(template, lambda b, s: s.cell(row=6, column=6, value="ja"))
     response = _upload(check_server, "meine-tabelle.xlsx", data)
