@@ -171,7 +171,8 @@ def command_build(args: argparse.Namespace) -> int:
     def dumps(folder: Path) -> None:
         incremental.write_dumps(pieces, folder, context, export.store_dir(folder), step=progress.detail)
 
-    code = _write_build(args, data_dirs, progress, shapes, report, stats, graphs, dumps)
+    nodes = {piece.graph: piece.path("nodes.jsonl") for piece in pieces if piece.folder is not None}
+    code = _write_build(args, data_dirs, progress, shapes, report, stats, graphs, dumps, nodes)
     if code == EXIT_OK:
         incremental.prune(args.dist, pieces)
     return code
@@ -224,7 +225,7 @@ def _build_whole(args, data_dirs, progress, shapes, context, pieces) -> int:
     return code
 
 
-def _write_build(args, data_dirs, progress, shapes, report, stats, graphs, dumps) -> int:
+def _write_build(args, data_dirs, progress, shapes, report, stats, graphs, dumps, nodes=None) -> int:
     """Dumps, copies, report, statistics, checksums and manifest into a new build folder, then
     published atomically; on any failure the folder is removed and dist/ stays as it was."""
     from kg import export
@@ -248,7 +249,7 @@ def _write_build(args, data_dirs, progress, shapes, report, stats, graphs, dumps
         (folder / "validation.json").write_text(format_report(report, fmt="json"), encoding="utf-8")
         export.write_json(folder / "stats.json", stats)
         from kg import portal  # per-concept dumps, concepts.json, kennzahlen.csv; ontology, shapes, report as graphs
-        portal_manifest = portal.write_portal_files(folder, data_dirs, _jsonld_context(), export.store_dir(folder))
+        portal_manifest = portal.write_portal_files(folder, data_dirs, _jsonld_context(), export.store_dir(folder), nodes)
         progress.step("Komprimieren und Prüfsummen / gzip and checksums")
         export.gzip_copies(folder, [*export.DUMP_FORMATS, export.JSONLD_FILE])
         files = export.write_checksums(folder)

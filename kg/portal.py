@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 import multiprocessing
 import os
 import re
@@ -158,12 +159,19 @@ def _gzip(path: Path) -> None:
         shutil.copyfileobj(source, target)
 
 
+def _cached_document(path: Path, context: dict) -> bytes:
+    """A concept's JSON-LD from the node objects the incremental build cached for its folder."""
+    with path.open(encoding="utf-8") as stream:
+        return jsonld.document([tuple(json.loads(line)) for line in stream if line.strip()], context)
+
+
 def write_concept_dumps(store: ox.Store, folder: Path, settings: list[DatasetSettings], context: dict | None,
-                        workers: int | None = None) -> list[dict]:
+                        nodes: dict[str, Path] | None = None, workers: int | None = None) -> list[dict]:
     """Each concept's named graph (read from the build's store) as Turtle, N-Triples and JSON-LD, plus
-    gzip; returns their facts. JSON-LD (rdflib's converter) is made in forked processes when there are
-    many concepts."""
-    facts, jobs = [], []
+    gzip; returns their facts. JSON-LD comes from the incremental build's cached node objects
+    (``nodes``: graph IRI → nodes.jsonl) where there are some, else from rdflib's converter, in forked
+    processes when there are many concepts."""
+    facts, jobs, cached = [], [], {}
     for entry in settings:
         triples = [ox.Triple(q.subject, q.predicate, q.object)
                    for q in store.quads_for_pattern(None, None, None, ox.NamedNode(entry.base))]
@@ -172,7 +180,10 @@ def write_concept_dumps(store: ox.Store, folder: Path, settings: list[DatasetSet
         for suffix, rdf_format in ((".ttl", ox.RdfFormat.TURTLE), (".nt", ox.RdfFormat.N_TRIPLES)):
             ox.serialize(triples, output=str(stem) + suffix, format=rdf_format,
                          prefixes=PREFIXES if rdf_format == ox.RdfFormat.TURTLE else None)
-        jobs.append((triples, context))
+        if context is not None and nodes and entry.base in nodes and nodes[entry.base].is_file():
+            cached[entry.id] = nodes[entry.base]
+        else:
+            jobs.append((triples, context))
         facts.append(concept_facts(entry, store, len(triples)))
     _JOBS[:] = jobs
     try:
@@ -184,7 +195,9 @@ def write_concept_dumps(store: ox.Store, folder: Path, settings: list[DatasetSet
             documents = [_jsonld(index) for index in range(len(jobs))]
     finally:
         _JOBS.clear()
-    for entry, document in zip(settings, documents):
+    converted = iter(documents)
+    for entry in settings:
+        document = _cached_document(cached[entry.id], context) if entry.id in cached else next(converted)
         (folder / f"{concept_stem(entry.id)}.jsonld").write_bytes(document)
         for suffix in CONCEPT_SUFFIXES:
             _gzip(folder / f"{concept_stem(entry.id)}{suffix}")
@@ -256,7 +269,8 @@ def add_named_graphs(store: ox.Store, files: dict[str, Path]) -> dict[str, int]:
     return counts
 
 
-def write_portal_files(folder: Path, data_dirs: list[Path], context: dict | None, store_path: Path) -> dict:
+def write_portal_files(folder: Path, data_dirs: list[Path], context: dict | None, store_path: Path,
+                       nodes: dict[str, Path] | None = None) -> dict:
     """Everything above, from the build's on-disk store once the union dumps, the store and the
     ontology/shapes/validation files are written; returns what build.json adds (``extra_graphs``:
     the named graphs outside the default graph, with their triples)."""
@@ -264,7 +278,7 @@ def write_portal_files(folder: Path, data_dirs: list[Path], context: dict | None
 
     settings = [read_settings(Path(d)) for d in data_dirs]
     store = ox.Store(str(store_path))
-    facts = write_concept_dumps(store, folder, settings, context)
+    facts = write_concept_dumps(store, folder, settings, context, nodes)
     rows = write_statistics_csv(store, folder, facts)
     write_json(folder / CONCEPTS_FILE, {"concepts": facts, "statistics_rows": rows})
     extra = {}
