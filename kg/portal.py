@@ -264,6 +264,8 @@ def add_named_graphs(store: ox.Store, files: dict[str, Path]) -> dict[str, int]:
     counts = {}
     for name, path in files.items():
         graph = ox.NamedNode(name)
+        if store.contains_named_graph(graph):  # a store carried over from an earlier build: replace, not add
+            store.remove_graph(graph)
         store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=graph)
         counts[name] = sum(1 for _ in store.quads_for_pattern(None, None, None, graph))
     return counts
