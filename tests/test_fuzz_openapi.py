@@ -1,9 +1,11 @@
 """Property-based fuzzing of the whole HTTP interface against its OpenAPI description (schemathesis).
 
-Schemathesis reads /openapi.json from the app and generates requests for every operation; each
-response must not be a 5xx (except the documented 503 of /sparql), must have a documented status
-and media type, documented headers, and carry the security headers. The examples per operation are
-bounded so the whole run stays within a couple of minutes.
+Schemathesis reads /openapi.json from the app and generates requests for every operation, valid
+ones and, with negative generation on, invalid ones (values outside an enum, wrong types, missing
+required parameters); each response must not be a 5xx (except the documented 503 of /sparql), must
+have a documented status and media type, documented headers, and carry the security headers. The
+examples per operation are bounded so the whole run stays within a couple of minutes. A route the
+description lacks is never fuzzed, so the description must cover every route of the app.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -48,6 +51,7 @@ def sparql_query_body(ctx, value) -> bytes:
 # the file the server serves at /openapi.json (test_security_headers checks that it is served);
 # the app under test is attached per case (a pytest fixture cannot be used at import time)
 schema = schemathesis.openapi.from_path(DESCRIPTION)
+schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 
 
 def no_server_error(ctx, response, case) -> None:
@@ -94,3 +98,10 @@ def test_every_route_of_the_app_is_described(app) -> None:
         if not methods <= described.get(_template(rule.rule), set()):
             missing.append(f"{sorted(methods)} {rule.rule}")
     assert not missing, f"routes missing from server/openapi.json: {missing}"
+
+
+def test_invalid_requests_are_generated_too() -> None:
+    """Negative generation is on for every operation (schemathesis' default could change)."""
+    for operation in schema.get_all_operations():
+        config = schema.config.generation_for(operation=operation.ok())
+        assert set(config.modes) == {GenerationMode.POSITIVE, GenerationMode.NEGATIVE}
