@@ -169,7 +169,10 @@ def command_build(args: argparse.Namespace) -> int:
     graphs = {piece.graph: piece.triples for piece in pieces if piece.triples}
 
     def dumps(folder: Path) -> None:
-        incremental.write_dumps(pieces, folder, context, export.store_dir(folder), step=progress.detail)
+        served = args.dist.resolve() if args.dist.is_symlink() and args.dist.exists() else None
+        incremental.write_dumps(pieces, folder, context, export.store_dir(folder), jobs=args.jobs,
+                                step=lambda name: progress.detail(f"{name} ✓"),
+                                previous=export.store_dir(served) if served is not None else None)
 
     nodes = {piece.graph: piece.path("nodes.jsonl") for piece in pieces if piece.folder is not None}
     code = _write_build(args, data_dirs, progress, shapes, report, stats, graphs, dumps, nodes)
@@ -251,7 +254,8 @@ def _write_build(args, data_dirs, progress, shapes, report, stats, graphs, dumps
         from kg import portal  # per-concept dumps, concepts.json, kennzahlen.csv; ontology, shapes, report as graphs
         portal_manifest = portal.write_portal_files(folder, data_dirs, _jsonld_context(), export.store_dir(folder), nodes)
         progress.step("Komprimieren und Prüfsummen / gzip and checksums")
-        export.gzip_copies(folder, [*export.DUMP_FORMATS, export.JSONLD_FILE])
+        export.gzip_copies(folder, [name for name in (*export.DUMP_FORMATS, export.JSONLD_FILE)
+                                    if not (folder / f"{name}.gz").is_file()])  # the incremental writers made theirs
         files = export.write_checksums(folder)
         export.write_json(folder / "build.json", {
             "build": folder.name.removesuffix(".partial"),

@@ -34,6 +34,7 @@ DUMP_FORMATS: dict[str, tuple[ox.RdfFormat, bool]] = {
 }
 JSONLD_FILE = "kg.jsonld"
 STORE_SUFFIX = ".oxigraph"  # <build folder>.oxigraph: the build's on-disk Oxigraph store, beside it
+CACHE_FOLDER = "cache"  # .kg-builds/cache/: the incremental build's pieces (kg.incremental), not a build
 KEEP_BUILDS = 3
 
 
@@ -147,9 +148,10 @@ def sha256(path: Path) -> str:
 
 
 def gzip_copies(folder: Path, names: Iterable[str]) -> None:
-    """A ``.gz`` beside each dump; mtime 0 so the bytes depend on the content only."""
+    """A ``.gz`` beside each dump; mtime 0 so the bytes depend on the content only. Level 6 (zlib's
+    default): about a third of level 9's time for text, files a few per cent larger."""
     for name in names:
-        with (folder / name).open("rb") as source, gzip.GzipFile(folder / f"{name}.gz", "wb", mtime=0) as target:
+        with (folder / name).open("rb") as source, gzip.GzipFile(folder / f"{name}.gz", "wb", compresslevel=6, mtime=0) as target:
             shutil.copyfileobj(source, target)
 
 
@@ -192,15 +194,23 @@ def publish(folder: Path, dist: Path) -> Path:
 def discard(folder: Path) -> None:
     """Remove an unfinished build; the served one is untouched."""
     shutil.rmtree(folder, ignore_errors=True)
-    shutil.rmtree(store_dir(folder), ignore_errors=True)
+    _remove_store(folder)
+
+
+def _remove_store(folder: Path) -> None:
+    """The build's store and the note beside it of which cached pieces it holds (kg.incremental)."""
+    store = store_dir(folder)
+    shutil.rmtree(store, ignore_errors=True)
+    store.with_name(store.name + ".pieces.json").unlink(missing_ok=True)
 
 
 def _prune(builds: Path, keep: Path) -> None:
-    finished = sorted(p for p in builds.iterdir() if p.is_dir() and not p.name.endswith((".partial", STORE_SUFFIX)))
+    finished = sorted(p for p in builds.iterdir()
+                      if p.is_dir() and p.name != CACHE_FOLDER and not p.name.endswith((".partial", STORE_SUFFIX)))
     for old in finished[:-KEEP_BUILDS]:
         if old != keep:
             shutil.rmtree(old, ignore_errors=True)
-            shutil.rmtree(store_dir(old), ignore_errors=True)
+            _remove_store(old)
 
 
 def write_json(path: Path, data: object) -> None:

@@ -37,14 +37,14 @@ from rdflib.namespace import SKOS
 from kg import jsonld
 from kg.build import REPOSITORY, VOCABULARIES, municipality_graph
 from kg.errors import SourceError
-from kg.export import DUMP_FORMATS, JSONLD_FILE, _ox_term
+from kg.export import CACHE_FOLDER, DUMP_FORMATS, JSONLD_FILE, _ox_term
 from kg.namespace import KIK, PREFIXES, VOCAB_GRAPH, bind_prefixes
 from kg.sources import DatasetSettings, parse_turtle, read_settings
 from kg.stats import statistics
 
-CACHE_FOLDER = "cache"  # below .kg-builds/, beside the builds
 PIECE_FILES = ("triples.nt", "nodes.jsonl", "report.pickle", "meta.pickle")
 _LIBRARIES = ("rdflib", "pyshacl", "pyoxigraph")
+_NOT_IN_PIECES = {"cli.py", "generate.py", "push.py", "progress.py"}  # code no piece's content depends on
 _PREFIXED = (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML)
 
 
@@ -83,10 +83,11 @@ def _digest_files(digest, paths: Iterable[Path], root: Path) -> None:
 
 def common_key() -> str:
     """The inputs every piece shares: ontology (with vocabularies and JSON-LD context), shapes, the
-    build code (kg/*.py) and the versions of the libraries that shape the outputs."""
+    build code (kg/*.py but the command line, the generator, push and progress output) and the
+    versions of the libraries that shape the outputs."""
     digest = hashlib.sha256(b"kik-piece-v1\0")
-    _digest_files(digest, [*(REPOSITORY / "ontology").rglob("*"), *(REPOSITORY / "shapes").rglob("*"),
-                           *(REPOSITORY / "kg").glob("*.py")], REPOSITORY)
+    code = [path for path in (REPOSITORY / "kg").glob("*.py") if path.name not in _NOT_IN_PIECES]
+    _digest_files(digest, [*(REPOSITORY / "ontology").rglob("*"), *(REPOSITORY / "shapes").rglob("*"), *code], REPOSITORY)
     for name in _LIBRARIES:
         digest.update(f"{name}={importlib.metadata.version(name)}\0".encode())
     return digest.hexdigest()
@@ -393,29 +394,71 @@ def _write_lines(path: Path, lines: Iterable[str]) -> None:
         out.write("".join(batch))
 
 
-def write_dumps(pieces: list[Piece], folder: Path, context: dict | None, store: Path,
-                step: Callable[[str], None] = lambda name: None) -> None:
-    """Every dump of ``kg.export.DUMP_FORMATS``, JSON-LD and the on-disk store, streamed from the
-    pieces (no format is held in memory whole): N-Triples and N-Quads by merging the pieces' sorted
-    lines, Turtle, RDF/XML and TriG re-written by Oxigraph from those, JSON-LD by merging the pieces'
-    node objects in id order."""
-    step("kg.nt, kg.nq")
-    _write_lines(folder / "kg.nt", _merged_lines([p.path("triples.nt") for p in pieces if p.triples]))
-    _write_lines(folder / "kg.nq", _nquads(pieces))
-    for name, (rdf_format, with_graphs) in DUMP_FORMATS.items():
-        if rdf_format in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
-            continue
-        step(name)
+def write_dumps(pieces: list[Piece], folder: Path, context: dict | None, store: Path, jobs: int = 1,
+                step: Callable[[str], None] = lambda name: None, previous: Path | None = None) -> None:
+    """Every dump of ``kg.export.DUMP_FORMATS`` with its gzip copy, JSON-LD and the on-disk store,
+    streamed from the pieces (no format is held in memory whole): N-Triples and N-Quads by merging
+    the pieces' sorted lines; Turtle, RDF/XML and TriG re-written by Oxigraph from those; JSON-LD by
+    merging the pieces' node objects in id order. After the first two, the writers run side by side
+    in ``jobs`` forked processes. The store is the ``previous`` build's, changed by the pieces that
+    differ, when that build was made from pieces too (``update_store``)."""
+    _TASK_ARGS[:] = [pieces, folder, context, store, previous]
+    try:
+        _run_tasks(["kg.nt", "kg.nq"], jobs, step)
+        later = [name for name, (fmt, _) in DUMP_FORMATS.items() if fmt not in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS)]
+        _run_tasks(["store", JSONLD_FILE, *later, "kg.nt.gz", "kg.nq.gz"], jobs, step)
+    finally:
+        _TASK_ARGS.clear()
+
+
+_TASK_ARGS: list = []  # (pieces, folder, context, store) for the forked writers
+
+
+def _run_tasks(names: list[str], jobs: int, step: Callable[[str], None]) -> None:
+    """The outputs in forked processes, except the store: it is written in this process meanwhile
+    (a forked child that opens RocksDB after its parent did can hang on the parent's locks)."""
+    here = [name for name in names if name == "store"]
+    there = [name for name in names if name != "store"]
+    if jobs <= 1 or len(there) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for name in [*here, *there]:
+            step(_task(name))
+        return
+    with multiprocessing.get_context("fork").Pool(min(jobs, len(there))) as pool:
+        pending = pool.map_async(_task, there, chunksize=1)
+        for name in here:
+            step(_task(name))
+        for name in pending.get():
+            step(name)
+
+
+def _task(name: str) -> str:
+    """Write one output (and gzip it, except the two that the other writers still read)."""
+    from kg.export import gzip_copies
+
+    pieces, folder, context, store, previous = _TASK_ARGS
+    if name == "kg.nt":
+        _write_lines(folder / "kg.nt", _merged_lines([p.path("triples.nt") for p in pieces if p.triples]))
+    elif name == "kg.nq":
+        _write_lines(folder / "kg.nq", _nquads(pieces))
+    elif name.endswith(".gz"):
+        gzip_copies(folder, [name.removesuffix(".gz")])
+    elif name == "store":
+        if previous is None or not update_store(pieces, store, previous):
+            write_store(folder, store)
+        write_store_pieces(pieces, store)
+    elif name == JSONLD_FILE:
+        write_jsonld(pieces, folder / JSONLD_FILE, context)
+        gzip_copies(folder, [name])
+    else:
+        rdf_format, with_graphs = DUMP_FORMATS[name]
         source = folder / ("kg.nq" if with_graphs else "kg.nt")
         items = ox.parse(path=str(source), format=ox.RdfFormat.N_QUADS if with_graphs else ox.RdfFormat.N_TRIPLES)
         if not with_graphs:
             items = (ox.Triple(q.subject, q.predicate, q.object) for q in items)
         ox.serialize(items, output=str(folder / name), format=rdf_format,
                      prefixes=PREFIXES if rdf_format in _PREFIXED else None)
-    step("store")
-    write_store(folder, store)
-    step(JSONLD_FILE)
-    write_jsonld(pieces, folder / JSONLD_FILE, context)
+        gzip_copies(folder, [name])
+    return name
 
 
 def write_store(folder: Path, path: Path) -> None:
@@ -428,6 +471,58 @@ def write_store(folder: Path, path: Path) -> None:
     store.flush()
     store.optimize()
     del store
+
+
+def _store_pieces_file(store: Path) -> Path:
+    """Beside a build's store: which pieces (key → graph) it holds, for the next build's update."""
+    return store.with_name(store.name + ".pieces.json")
+
+
+def write_store_pieces(pieces: list[Piece], store: Path) -> None:
+    _store_pieces_file(store).write_text(json.dumps({p.key: p.graph for p in pieces}, sort_keys=True), encoding="utf-8")
+
+
+def update_store(pieces: list[Piece], store: Path, previous: Path) -> bool:
+    """Make ``store`` a copy of the ``previous`` store (a RocksDB checkpoint: hard links, no
+    rewrite) with the quads of pieces no longer used removed and those of new pieces added, in
+    their named graph and in the default graph (the union). Removing a piece's triples from the
+    union is right because the pieces are independent (no triple is in two of them), as the
+    previous build's were: it too was made from pieces. False (nothing done) when there is no such
+    store or too much changed to be worth it."""
+    known = _store_pieces_file(previous)
+    if not previous.is_dir() or not known.is_file():
+        return False
+    before: dict[str, str] = json.loads(known.read_text(encoding="utf-8"))
+    now = {piece.key: piece for piece in pieces}
+    gone = [key for key in before if key not in now]
+    came = [piece for piece in pieces if piece.key not in before]
+    cache = pieces[0].folder_in_cache.parent
+    if len(gone) + len(came) > max(8, len(pieces) // 8) or not all((cache / key / "triples.nt").is_file() for key in gone):
+        return False
+    ox.Store.read_only(str(previous)).backup(str(store))
+    target = ox.Store(str(store))
+    default = ox.DefaultGraph()
+    graphs_now = {piece.graph for piece in pieces if piece.triples}
+    for key in gone:
+        graph = ox.NamedNode(before[key])
+        for t in ox.parse(path=str(cache / key / "triples.nt"), format=ox.RdfFormat.N_TRIPLES):
+            target.remove(ox.Quad(t.subject, t.predicate, t.object, graph))
+            target.remove(ox.Quad(t.subject, t.predicate, t.object, default))
+        if before[key] not in graphs_now and target.contains_named_graph(graph):
+            target.remove_graph(graph)
+    for graph in list(target.named_graphs()):  # graphs a build adds beside the pieces' (kg.portal): made anew
+        if graph.value not in graphs_now and graph.value not in before.values():
+            target.remove_graph(graph)
+    for piece in came:
+        if not piece.triples:
+            continue
+        graph = ox.NamedNode(piece.graph)
+        triples = list(ox.parse(path=str(piece.path("triples.nt")), format=ox.RdfFormat.N_TRIPLES))
+        target.extend([ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples]
+                      + [ox.Quad(t.subject, t.predicate, t.object, default) for t in triples])
+    target.flush()
+    del target
+    return True
 
 
 def write_jsonld(pieces: list[Piece], path: Path, context: dict | None) -> None:
