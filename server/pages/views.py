@@ -6,6 +6,7 @@ Routes use paths no dataset IRI can take (``/``, ``/massnahmen``, ``/vergleich``
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -31,6 +32,38 @@ bp = Blueprint("pages", __name__, template_folder="templates")
 def _register_resource_pages(state) -> None:
     """Dereferenced IRIs get their HTML from ``resource_html`` (looked up at call time)."""
     state.app.extensions["kik.resource_html"] = lambda iri, lang: resource_html(iri, lang)
+    if state.app.config.get("KIK_WARM_PAGES", not state.app.testing):
+        _warm(state.app)
+
+
+@bp.before_app_request
+def _warm_new_build() -> None:
+    """After a swap to a new build, its page data is computed in the background too."""
+    if current_app.config.get("KIK_WARM_PAGES", not current_app.testing):
+        _warm(current_app._get_current_object())
+
+
+def _warm(app) -> None:
+    """Compute the page data of the served build once, in a background thread, so that the first
+    visitors do not wait for it (seconds at 400 municipalities; see docs/pages.md)."""
+    store = app.extensions.get("kik.store")
+    key = (id(store), (getattr(store, "build", None) or {}).get("build"))
+    warmed = app.extensions.setdefault("kik.pages.warmed", set())
+    if store is None or key in warmed:
+        return
+    warmed.add(key)
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                for lang in LANGUAGES:
+                    deployment.entries(store, lang)
+                    deployment.heat(store, lang)
+                    page_data.measures(store, lang)
+            except Exception:  # a page asking later computes (and reports) it itself
+                app.logger.exception("warming the page data failed")
+
+    threading.Thread(target=run, name="kik-pages-warm", daemon=True).start()
 
 KIK = "https://w3id.org/kik/ontology#"
 RDF_FORMATS = (("ttl", "text/turtle", "Turtle"), ("jsonld", "application/ld+json", "JSON-LD"),
@@ -507,12 +540,12 @@ def _facet_options(found: list[page_data.MeasureRecord], labels: dict[str, str],
         for record in found:
             for value in record.facets.get(facet, ()):
                 counted[value] = counted.get(value, 0) + 1
-        ranked = sorted(counted, key=lambda v: (-counted[v], labels.get(v, local_name(v)).casefold(), v))
+        ranked = sorted(counted, key=lambda v: (-counted[v], v))
         kept = ranked[:FACET_OPTIONS]
         chosen = criteria.single.get(name)
         if chosen and chosen not in kept:
             kept.append(chosen)
-        options[name] = sorted(((v, labels.get(v, local_name(v)), counted.get(v, 0)) for v in kept),
+        options[name] = sorted(((v, labels.get(v) or local_name(v), counted.get(v, 0)) for v in kept),
                                key=lambda item: (item[1].casefold(), item[0]))
         more[name] = len(ranked) - len(ranked[:FACET_OPTIONS])
     return options, more
@@ -544,9 +577,15 @@ def measures_list():
     found = apply(data.records, criteria)
     page = _page(len(found))
     shown = found[page.start:page.stop]
-    options, more = _facet_options(found, data.labels, criteria)
-    used_grids = _filter_grids(found, criteria, grids)
-    all_used = len({grids.by_challenge[c] for r in found for c in r.challenges if c in grids.by_challenge})
+    def facets() -> tuple:
+        options, more = _facet_options(found, data.labels, criteria)
+        used = _filter_grids(found, criteria, grids)
+        every = len({grids.by_challenge[c] for r in found for c in r.challenges if c in grids.by_challenge})
+        return options, more, used, every
+
+    # without a filter the counts are the same for every visitor: once per build
+    options, more, used_grids, all_used = (facets() if criteria.active else
+                                           page_data.memo(_store(), ("facets", lang), facets))
     jsonld = {"@context": "https://schema.org", "@type": "ItemList", "name": translate(lang, "measures_title"),
               "numberOfItems": len(found), "inLanguage": lang,
               "itemListElement": [{"@type": "ListItem", "position": page.start + n + 1, "url": to_local(r.iri),

@@ -14,7 +14,7 @@ LABEL_PREDICATES = (
     "<http://www.w3.org/2000/01/rdf-schema#label>",
     "<http://purl.org/dc/terms/title>",
 )
-_LABELS = " ".join(LABEL_PREDICATES)
+_LABELS = ", ".join(LABEL_PREDICATES)
 
 DESCRIBE_QUERY = """
 CONSTRUCT {{ ?s ?p ?o . ?n ?lp ?label . }}
@@ -22,9 +22,13 @@ WHERE {{
   {{ BIND(<{iri}> AS ?s) <{iri}> ?p ?o . }}
   UNION {{ BIND(<{iri}> AS ?x) ?x ?xp ?s . FILTER(isBlank(?s) || STRSTARTS(STR(?s), CONCAT(STR(<{iri}>), "#"))) ?s ?p ?o . }}
   UNION {{ ?s ?p <{iri}> . BIND(<{iri}> AS ?o) }}
-  UNION {{ {{ <{iri}> ?any ?n . }} UNION {{ ?n ?any <{iri}> . }} VALUES ?lp {{ {labels} }} ?n ?lp ?label . }}
+  UNION {{ <{iri}> ?any ?n . ?n ?lp ?label . FILTER(?lp IN ({labels})) }}
+  UNION {{ ?n ?any <{iri}> . ?n ?lp ?label . FILTER(?lp IN ({labels})) }}
 }}
 """
+# The neighbours' labels are looked up from each neighbour (``?n ?lp ?label`` after ``?n`` is bound):
+# with ``VALUES ?lp`` joined afterwards Oxigraph read every label of the store (3 s at 400
+# municipalities instead of 8 ms).
 
 
 def describe(store: Store, iri: str) -> list[ox.Triple]:
