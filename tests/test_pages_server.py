@@ -299,3 +299,52 @@ def test_english_switch_and_language_attributes(client, store):
     assert f'href="{MUSTERSTADT_PAGE}?lang=en"' in de and 'hreflang="en"' in de
     assert 'hreflang="en"' in client.get("/").get_data(as_text=True)
     assert client.get("/?lang=fr").status_code == 400
+
+
+def _pages(client, url: str, pattern: str) -> list[list[str]]:
+    """What ``pattern`` finds on every page of a paged list, following its "next" links."""
+    found = []
+    for _ in range(200):
+        page = client.get(url).get_data(as_text=True)
+        found.append(re.findall(pattern, page))
+        following = re.search(r'<a rel="next" href="([^"]+)"', page)
+        if not following:
+            return found
+        url = following.group(1).replace("&amp;", "&")
+    raise AssertionError("the list never ends")
+
+
+def test_measures_list_pages_through_every_measure_with_counts_per_facet(client, store):
+    every = {r["m"].value for r in store.select(KIK + "SELECT ?m WHERE { ?m a kik:Measure }")}
+    first = client.get("/massnahmen").get_data(as_text=True)
+    assert f"{len(every)} Maßnahmen gefunden" in first
+    pages = _pages(client, "/massnahmen", r'<li class="measure" data-iri="([^"]+)"')
+    assert all(len(p) <= 50 for p in pages) and len(pages) == -(-len(every) // 50)
+    listed = [m for p in pages for m in p]
+    assert len(listed) == len(set(listed)) and set(listed) == every
+    rows = store.select(KIK + """SELECT ?g (COUNT(DISTINCT ?m) AS ?n) WHERE { ?m a kik:Measure ; kik:targetGroup ?g } GROUP BY ?g""")
+    expected = {r["g"].value: int(r["n"].value) for r in rows}
+    select = first[first.index('name="zielgruppe"'):]
+    shown = {v: int(n) for v, n in re.findall(r'<option value="([^"]+)" data-count="(\d+)"', select[:select.index("</select>")])}
+    assert shown and all(expected[v] == n for v, n in shown.items())
+    assert len(shown) == min(len(expected), 200)
+    assert client.get("/massnahmen", query_string={"seite": len(pages) + 1}).status_code == 400
+    assert client.get("/massnahmen", query_string={"seite": "zwei"}).status_code == 400
+
+
+def test_grids_page_through_every_municipality(client, store):
+    everyone = {r["m"].value for r in store.select(KIK + "SELECT DISTINCT ?m WHERE { ?c a kik:IntegrationConcept ; kik:municipality ?m }")}
+    pages = _pages(client, "/raster", r'<section class="compare-item grid-panel" data-municipality="([^"]+)"')
+    assert all(len(p) <= 24 for p in pages)
+    assert sorted(m for p in pages for m in p) == sorted(everyone)
+
+
+def test_unknown_iri_suggests_resources_of_its_own_municipality(client, store):
+    base = "https://w3id.org/kik/fiktiv/musterstadt/"
+    page = client.get("/fiktiv/musterstadt/massnahme/gibt-es-nicht", headers={"Accept": "text/html"})
+    assert page.status_code == 404
+    text = page.get_data(as_text=True).split("gibt-es-nicht", 2)[-1]
+    suggested = set(re.findall(r'href="[^"]*?(/fiktiv/[^"?]+)"', text))
+    assert suggested and all(s.startswith("/fiktiv/musterstadt/massnahme/") for s in suggested)
+    for path in suggested:  # each a resource the graph describes, from this municipality only
+        assert store.ask(f"ASK {{ <https://w3id.org/kik{path}> a ?type }}"), path

@@ -284,8 +284,15 @@ class Measures:
 
 
 def measures(store: Store, lang: str) -> Measures:
-    """All measures with their facets and the labels of every facet value (two queries)."""
-    return memo(store, ("measures", lang), lambda: _measures(store, lang))
+    """All measures with their facets and the labels of every facet value, in ``lang``.
+
+    The statements are read once for both languages and not kept (at 400 municipalities they are
+    429 000 terms; the records are what the pages use)."""
+    def compute() -> dict[str, Measures]:
+        raw, literals = _measure_statements(store)
+        return {language: _measures(raw, literals, language) for language in ("de", "en")}
+    found = memo(store, ("measures",), compute)
+    return found.get(lang) or found["de"]
 
 
 _MEASURE_PREDICATES = {
@@ -302,30 +309,27 @@ _MEASURE_PREDICATES = {
 
 def _measure_statements(store: Store) -> tuple[dict[str, dict[str, list]], dict[str, list[ox.Literal]]]:
     """Every measure's titles, descriptions and facet values, and the label literals of those values:
-    the language-independent part, read once per build for both languages."""
-    def compute():
-        facet_values = ", ".join(FACETS.values())
-        # each branch starts from ``?m a kik:Measure`` and filters ``?p`` (a VALUES ?p block would be
-        # joined with every triple of those predicates)
-        rows = store.select(PREFIXES + f"""
-            SELECT ?m ?p ?o WHERE {{
-              {{ ?m a kik:Measure ; ?p ?o .
-                 FILTER(?p IN (dct:title, rdfs:label, dct:description, kik:fictional, {facet_values})) }}
-              UNION {{ ?m a kik:Measure ; kik:inActionField ?f . ?f kik:servesGoal ?o . BIND(kik:servesGoal AS ?p) }}
-            }}""")
-        raw: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-        referenced: set[str] = set()
-        for row in rows:
-            predicate, value = row["p"].value, row["o"]
-            raw[row["m"].value][predicate].append(value)
-            if predicate in _MEASURE_PREDICATES and isinstance(value, ox.NamedNode):
-                referenced.add(value.value)
-        return raw, label_literals(store, referenced)
-    return memo(store, ("measure-statements",), compute)
+    the language-independent part."""
+    facet_values = ", ".join(FACETS.values())
+    # each branch starts from ``?m a kik:Measure`` and filters ``?p`` (a VALUES ?p block would be
+    # joined with every triple of those predicates)
+    rows = store.select(PREFIXES + f"""
+        SELECT ?m ?p ?o WHERE {{
+          {{ ?m a kik:Measure ; ?p ?o .
+             FILTER(?p IN (dct:title, rdfs:label, dct:description, kik:fictional, {facet_values})) }}
+          UNION {{ ?m a kik:Measure ; kik:inActionField ?f . ?f kik:servesGoal ?o . BIND(kik:servesGoal AS ?p) }}
+        }}""")
+    raw: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    referenced: set[str] = set()
+    for row in rows:
+        predicate, value = row["p"].value, row["o"]
+        raw[row["m"].value][predicate].append(value)
+        if predicate in _MEASURE_PREDICATES and isinstance(value, ox.NamedNode):
+            referenced.add(value.value)
+    return raw, label_literals(store, referenced)
 
 
-def _measures(store: Store, lang: str) -> Measures:
-    raw, literals = _measure_statements(store)
+def _measures(raw: dict[str, dict[str, list]], literals: dict[str, list[ox.Literal]], lang: str) -> Measures:
     dct = "http://purl.org/dc/terms/"
     kik = "https://w3id.org/kik/ontology#"
     records = []

@@ -612,21 +612,6 @@ def _municipality_by_concept(lang: str) -> dict[str, page_data.Municipality]:
         c.iri: m for m in page_data.municipalities(_store(), lang) for c in m.concepts})
 
 
-FICTIONAL_MARKERS = (" (fiktiv)", " (fictional)")
-
-
-def _challenge_key(cell) -> tuple[int, str]:
-    """What makes challenges of two grids comparable: the same number and the same German name.
-
-    Within one grid this is one cell; across municipalities (each with its own challenge IRIs) it
-    pairs cells only where the grids agree, so nothing is equated that the grids name differently.
-    """
-    label = cell.label
-    for marker in FICTIONAL_MARKERS:
-        label = label.removesuffix(marker)
-    return cell.index, " ".join(label.split()).casefold()
-
-
 @bp.get("/vergleich")
 def compare():
     lang = request_lang()
@@ -651,7 +636,7 @@ def compare():
     grids = page_data.grids(_store(), lang)
     german = {c.iri: c for g in page_data.grids(_store(), "de").by_iri.values() for c in g.cells}
     records = [by_iri[m] for m in chosen]
-    keys = {r.iri: frozenset(_challenge_key(german[c]) if c in german else (0, c) for c in r.challenges)
+    keys = {r.iri: frozenset(deployment.challenge_key(german[c]) if c in german else (0, c) for c in r.challenges)
             for r in records}
     known = [r for r in records if r.challenges]
     shared = frozenset.intersection(*(keys[r.iri] for r in known)) if len(known) >= 2 else frozenset()
@@ -660,14 +645,14 @@ def compare():
         grid = _measure_grid({KIK + "addressesChallenge": set(record.challenges),
                               "http://purl.org/dc/terms/isPartOf": set(record.facets["concepts"])}, grids)
         others = set().union(*(keys[r.iri] for r in known if r is not record)) if record.challenges else set()
-        own = {c for c in record.challenges if (_challenge_key(german[c]) if c in german else (0, c)) not in others}
+        own = {c for c in record.challenges if (deployment.challenge_key(german[c]) if c in german else (0, c)) not in others}
         owner = owners.get(record.concept or "")
         items.append({"record": record, "grid": grid, "only": (grid.ordered(own) if grid else []),
                       "municipality": owner,
                       "text": _profile_text(grid, record.challenges, lang) if grid and record.challenges else ""})
     first = known[0] if known else None
     shared_cells = sorted((grids.by_iri[grids.by_challenge[c]].cell(c) for c in (first.challenges if first else ())
-                           if c in grids.by_challenge and c in german and _challenge_key(german[c]) in shared),
+                           if c in grids.by_challenge and c in german and deployment.challenge_key(german[c]) in shared),
                           key=lambda c: c.index)
     pairs = [{"a": a, "b": b, "shared": len(keys[a.iri] & keys[b.iri]), "union": len(keys[a.iri] | keys[b.iri]),
               "score": jaccard(keys[a.iri], keys[b.iri])} for i, a in enumerate(records) for b in records[i + 1:]]
