@@ -211,8 +211,11 @@ def test_template_download(check_server, tmp_path):
         rows = [row for row in csv.DictReader(stream) if not row["id"].startswith("#")]
     assert [sheet.cell(row=r, column=1).value for r in range(2, len(rows) + 2)] == [row["id"] for row in rows]
     assert requests.get(check_server + "vorlage/nirgendwo.xlsx", timeout=30).status_code == 404
-    concept = requests.get(check_server + "fiktiv/musterstadt/konzept/2023", headers={"Accept": "text/html"}, timeout=30)
-    assert 'href="/vorlage/musterstadt.xlsx"' in concept.text and 'href="/pruefen?ordner=musterstadt"' in concept.text
+    landing = requests.get(check_server, timeout=30).text
+    municipality = next(link for link in re.findall(r'href="(/kommune/[^"?]+)"', landing) if "musterstadt" in link)
+    for page in (municipality.lstrip("/"), "fiktiv/musterstadt/konzept/2023"):
+        html_page = requests.get(check_server + page, headers={"Accept": "text/html"}, timeout=30).text
+        assert 'href="/vorlage/musterstadt.xlsx"' in html_page and 'href="/pruefen?ordner=musterstadt"' in html_page, page
 
 
 def test_generated_deployment(generated_build, tmp_path):

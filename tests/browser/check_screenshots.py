@@ -1,5 +1,5 @@
 """Screenshots of city staff's path for docs/sources.md (fictional Musterstadt): the template link on
-the concept's page, the filled-in workbook (as LibreOffice renders it), /pruefen with an error and
+the municipality's page, the filled-in workbook (as LibreOffice renders it), /pruefen with an error and
 with the preview.
 
     .venv/bin/python -m tests.browser.check_screenshots --dist dist --out docs/screenshots
@@ -21,7 +21,7 @@ from server import create_app
 from tests.browser.cdp import Browser
 from tests.browser.screenshots import shoot
 
-CONCEPT = "fiktiv/musterstadt/konzept/2023"
+MUNICIPALITY = "kommune/fiktiv/musterstadt"
 # a measure added as an officer would, fictional like everything in Musterstadt
 NEW_ROW = {"id": "lesepaten-stadtteil", "titel": "Lesepatenschaften im Stadtteil (fiktiv)",
            "titel_en": "Reading mentors in the district (fictional)", "H1": "x", "H2": "x", "H13": "x",
@@ -63,8 +63,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         try:
-            browser.open(base + CONCEPT + "?lang=de")
-            shoot(browser, args.out / "sources-1-template-link.png", "section.for-staff", 160)
+            browser.open(base + MUNICIPALITY + "?lang=de")
+            shoot(browser, args.out / "sources-1-template-link.png", "ul.completeness", 330)
             with app.test_client() as client:
                 (work / "vorlage.xlsx").write_bytes(client.get("/vorlage/musterstadt.xlsx").data)
             filled = fill_in(work / "vorlage.xlsx", work / "massnahmen.xlsx")
