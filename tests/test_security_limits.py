@@ -11,11 +11,12 @@ application's headers; everything else is the application's answer.
 
 from __future__ import annotations
 
-import http.client
+import itertools
 import re
 import select
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -75,24 +76,10 @@ def test_large_sparql_get_is_413(small) -> None:
     assert response.text.strip()
 
 
-def chunked_post(base: str, path: str, content_type: str, size: int) -> tuple[int, bytes]:
-    """A POST without Content-Length (chunked): the limit must hold while reading."""
-    parts = urlsplit(base)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
-    try:
-        chunks = (b"query=SELECT%20*%20WHERE%20%7B%7D%23" if "form" in content_type else b"SELECT * {} #",
-                  *(b"x" * 1000 for _ in range(size // 1000)))
-        connection.request("POST", path, body=iter(chunks), headers={"Content-Type": content_type},
-                           encode_chunked=True)
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
-
-
 @pytest.mark.parametrize("content_type", ["application/sparql-query", "application/x-www-form-urlencoded"])
 def test_chunked_body_over_the_limit_is_413(small, content_type) -> None:
-    status, body = chunked_post(small, "/sparql", content_type, LIMIT * 3)
+    first = b"query=SELECT%20*%20WHERE%20%7B%7D%23" if "form" in content_type else b"SELECT * {} #"
+    _, status, body = streamed_post(small, "/sparql", LIMIT * 3, chunked=True, content_type=content_type, first=first)
     assert status == 413, body
     check_refusal(body.decode())
 
@@ -128,26 +115,37 @@ def test_a_body_at_the_limit_still_passes(small) -> None:
     assert response.json()["boolean"] is True
 
 
-def huge_post(base: str, path: str, chunked: bool) -> tuple[int, bytes]:
-    """Stream a HUGE body (64 KiB blocks) until the server answers or stops reading; return the bytes
-    sent and the answer. Sending stops as soon as an answer can be read, so a server that refuses
-    early is seen to have read only what the kernel's buffers held."""
+def _complete(answer: bytes) -> bool:
+    """Whether ``answer`` holds a whole response (head and Content-Length bytes of body)."""
+    head, found, body = answer.partition(b"\r\n\r\n")
+    length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    return bool(found and length and len(body) >= int(length.group(1)))
+
+
+def streamed_post(base: str, path: str, size: int, chunked: bool, content_type: str = "application/sparql-query",
+                  first: bytes = b"") -> tuple[int, int | None, bytes]:
+    """POST a body of ``size`` bytes in 64 KiB blocks (chunked or with Content-Length) until the server
+    answers or stops reading; return the bytes sent, the status and the answer's body. Sending stops
+    as soon as an answer can be read, so a server that refuses early is seen to have read only what
+    the kernel's buffers held, and a server closing the connection early loses no answer."""
     parts = urlsplit(base)
     sock = socket.create_connection((parts.hostname, parts.port), timeout=30)
-    head = f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/sparql-query\r\n"
-    head += "Transfer-Encoding: chunked\r\n\r\n" if chunked else f"Content-Length: {HUGE}\r\n\r\n"
-    block = b"x" * 65536
-    frame = b"%x\r\n%b\r\n" % (len(block), block) if chunked else block
+    head = f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: {content_type}\r\nConnection: close\r\n"
+    head += "Transfer-Encoding: chunked\r\n\r\n" if chunked else f"Content-Length: {size}\r\n\r\n"
+    blocks = itertools.chain([first] if first else [], itertools.repeat(b"x" * 65536))
     sent, answer = 0, b""
     try:
         sock.sendall(head.encode())
-        while sent < HUGE and not select.select([sock], [], [], 0)[0]:
-            sock.sendall(frame)
+        while sent < size and not select.select([sock], [], [], 0)[0]:
+            block = next(blocks)[: size - sent]
+            sock.sendall(b"%x\r\n%b\r\n" % (len(block), block) if chunked else block)
             sent += len(block)
+        if chunked and sent >= size:
+            sock.sendall(b"0\r\n\r\n")
     except OSError:
         pass  # the server closed the connection: what it answered is read below
     try:
-        while b"\r\n\r\n" not in answer or len(answer) < 120:
+        while not _complete(answer):
             data = sock.recv(65536)
             if not data:
                 break
@@ -156,14 +154,14 @@ def huge_post(base: str, path: str, chunked: bool) -> tuple[int, bytes]:
         pass
     finally:
         sock.close()
-    return sent, answer
+    match = re.match(rb"HTTP/1\.[01] (\d{3})", answer)
+    return sent, int(match.group(1)) if match else None, answer.partition(b"\r\n\r\n")[2]
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 @pytest.mark.parametrize("path", ["/sparql", "/", "/massnahmen"])
 def test_a_200_mb_body_is_refused_before_it_is_read(small, path, chunked) -> None:
-    sent, answer = huge_post(small, path, chunked)
-    status = int(re.match(rb"HTTP/1\.[01] (\d{3})", answer).group(1)) if answer.startswith(b"HTTP/") else None
+    sent, status, answer = streamed_post(small, path, HUGE, chunked)
     assert status in ((413,) if path == "/sparql" else (405, 413)), answer[:300]
     assert sent < HUGE // 10, f"{sent} of {HUGE} bytes were sent before the answer"
     assert requests.get(small + "health", timeout=30).status_code == 200, "the server keeps serving"
@@ -175,3 +173,16 @@ def test_the_readme_bounds_waitress_by_the_query_limit() -> None:
     match = re.search(r"--max-request-body-size=\$\(\( \$\{KIK_MAX_QUERY_BYTES:-(\d+)\} \+ 1 \)\)", command)
     assert match, command
     assert int(match.group(1)) == DEFAULTS["KIK_MAX_QUERY_BYTES"]
+
+
+def test_server_does_not_accept_rdfxml_bodies(small, tmp_path) -> None:
+    """No route takes RDF/XML from a client (so no XML parser sees a client's entities): the SPARQL
+    endpoint answers 415, others 405. The parsers' own refusal: tests/test_dependency_xxe.py."""
+    from tests.test_dependency_xxe import external_entity
+
+    body = external_entity(Path("/etc/passwd")).encode("utf-8")
+    assert len(body) < LIMIT
+    for path, expected in (("sparql", 415), ("catalog", 405), ("hamm/konzept/2018", 405)):
+        response = requests.post(small + path, data=body, headers={"Content-Type": "application/rdf+xml"}, timeout=30)
+        assert response.status_code == expected
+        assert "root:" not in response.text

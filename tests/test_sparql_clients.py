@@ -79,7 +79,10 @@ def test_rdflib_sparqlstore(url, returnFormat):
     assert (MEASURE, URIRef("http://purl.org/dc/terms/title"), TITLE) in constructed
 
 
-def test_rdflib_sparqlstore_is_read_only(url):
+def test_dependency_rdflib_sparqlstore_refuses_writes_itself(url):
+    """Guards a dependency: rdflib's SPARQLStore refuses ``add`` on the client side, before any
+    request (researchers' scripts rely on it). The server's own refusal of updates, with their
+    exact effect, is tested in tests/test_sparql_protocol.py."""
     graph = Graph(store=SPARQLStore(url))
     with pytest.raises(TypeError):
         graph.add((MEASURE, RDF.type, URIRef(KIK + "Measure")))
