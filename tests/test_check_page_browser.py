@@ -8,23 +8,13 @@ import csv
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.browser.cdp import Browser
 from tests.browser.check_screenshots import NEW_ROW, fill_in, upload
 from tests.test_check_page import check_server, template  # noqa: F401 - shared fixtures
+from tests.test_pages_browser import browser  # noqa: F401 - one Chromium per module
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 MUSTERSTADT = REPOSITORY / "data" / "musterstadt"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = Browser()
-    try:
-        yield chromium
-    finally:
-        chromium.close()
 
 
 def _check(browser: Browser, base: str, path: Path) -> None:
