@@ -76,13 +76,13 @@ def tree_rss_bytes(pid: int) -> int:
 
 @contextmanager
 def _started(command: list[str], settings: dict[str, str], ready: str) -> Iterator[Production]:
-    """Run ``command`` in its own session with KIK_* ``settings``; yield once the log line ``ready``
+    """Run ``command`` in its own session with KIK_* ``settings``; yield once the output line ``ready``
     (a regex whose group 1 is the base URL) appeared and /health answers; stop the whole group after."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **settings}
-    process = subprocess.Popen(command, cwd=REPOSITORY, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    process = subprocess.Popen(command, cwd=REPOSITORY, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, start_new_session=True)
     running = Production(process)
-    reader = threading.Thread(target=lambda: [running.log.append(line) for line in process.stderr], daemon=True)
+    reader = threading.Thread(target=lambda: [running.log.append(line) for line in process.stdout], daemon=True)
     reader.start()
     try:
         deadline = time.monotonic() + WAIT
@@ -139,4 +139,12 @@ def waitress(dist: Path, **settings: str) -> Iterator[Production]:
     command = command.replace(".venv/bin/", str(Path(sys.executable).parent) + "/", 1)
     with _started(["bash", "-c", "exec " + command], {"KIK_DIST": str(dist), **settings},
                   r"Serving on (http://127\.0\.0\.1:\d+)") as running:
+        yield running
+
+
+@contextmanager
+def kg_serve(dist: Path, **settings: str) -> Iterator[Production]:
+    """``kg serve`` (what ``make serve`` runs) on a free loopback port, serving ``dist``."""
+    command = [str(Path(sys.executable).with_name("kg")), "serve", "--dist", str(dist), "--host", "127.0.0.1", "--port", "0"]
+    with _started(command, settings, r"ready: (http://127\.0\.0\.1:\d+)/") as running:
         yield running

@@ -25,7 +25,7 @@ from tests.serving import serving
 
 from server import create_app
 from server.config import DEFAULTS
-from tests.production import readme_production_command, waitress
+from tests.production import kg_serve, readme_production_command, waitress
 from tests.test_security_headers import check_headers
 
 LIMIT = 2_000
@@ -165,6 +165,15 @@ def test_a_200_mb_body_is_refused_before_it_is_read(small, path, chunked) -> Non
     assert status in ((413,) if path == "/sparql" else (405, 413)), answer[:300]
     assert sent < HUGE // 10, f"{sent} of {HUGE} bytes were sent before the answer"
     assert requests.get(small + "health", timeout=30).status_code == 200, "the server keeps serving"
+
+
+def test_kg_serve_refuses_a_200_mb_body_before_reading_it(dist_dir) -> None:
+    """``make serve`` / ``kg serve`` as a newcomer starts it: the same bound, from KIK_MAX_QUERY_BYTES."""
+    with kg_serve(dist_dir, KIK_MAX_QUERY_BYTES=str(LIMIT)) as running:
+        sent, status, answer = streamed_post(running.base, "/sparql", HUGE, chunked=False)
+        assert status == 413, answer[:300]
+        assert str(LIMIT).encode() in answer
+        assert sent < HUGE // 10, f"{sent} of {HUGE} bytes were sent before the answer"
 
 
 def test_the_readme_bounds_waitress_by_the_query_limit() -> None:
