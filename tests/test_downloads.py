@@ -16,7 +16,8 @@ import requests
 CONTENT_TYPES = {"kg.ttl": "text/turtle", "kg.nt": "application/n-triples", "kg.nq": "application/n-quads",
                  "kg.trig": "application/trig", "kg.rdf": "application/rdf+xml", "kg.jsonld": "application/ld+json",
                  "kg.ttl.gz": "application/gzip", "build.json": "application/json", "SHA256SUMS": "text/plain",
-                 "validation.ttl": "text/turtle", "validation.json": "application/json"}
+                 "validation.ttl": "text/turtle", "validation.json": "application/json", "kennzahlen.csv": "text/csv",
+                 "konzept-hamm.ttl": "text/turtle", "konzept-hamm.jsonld.gz": "application/gzip"}
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,16 @@
-"""VoID at /.well-known/void: counts agree with the build, dumps and endpoint resolve, Wikidata linksets."""
+"""VoID at /.well-known/void: counts agree with the build, dumps and endpoint resolve, Wikidata linksets;
+the ontology, shapes and validation report are named graphs of the endpoint, outside its default graph."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import RDF
+from rdflib.namespace import RDF, RDFS
 
+REPOSITORY = Path(__file__).resolve().parents[1]
 VOID = Namespace("http://rdfs.org/ns/void#")
 WIKIDATA = "http://www.wikidata.org/entity/"
 
@@ -72,3 +75,51 @@ def test_linksets_to_wikidata_are_counted(void, data):
 def test_void_page(app):
     page = app.test_client().get("/.well-known/void", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "Wikidata" in page.get_data(as_text=True)
+
+
+ONTOLOGY = "https://w3id.org/kik/ontology"
+OWL_CLASS = URIRef("http://www.w3.org/2002/07/owl#Class")
+
+
+def _count(client, query: str) -> int:
+    response = client.get("/sparql", query_string={"query": query}, headers={"Accept": "text/csv"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return int(response.get_data(as_text=True).splitlines()[1])
+
+
+def test_ontology_shapes_and_report_are_named_graphs_outside_the_default_graph(app, dist_dir, data):
+    """A researcher finds the ontology's classes in the graph named by the ontology IRI; counting the
+    default graph still counts the data only."""
+    ontology = Graph().parse(REPOSITORY / "ontology" / "kik.ttl", format="turtle")
+    classes = {c for c in ontology.subjects(RDF.type, OWL_CLASS) if isinstance(c, URIRef)}
+    assert classes and (URIRef(ONTOLOGY), RDF.type, URIRef("http://www.w3.org/2002/07/owl#Ontology")) in ontology
+    client = app.test_client()
+    found = _count(client, f"SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ GRAPH <{ONTOLOGY}> {{ ?c a <{OWL_CLASS}> FILTER(isIRI(?c)) }} }}")
+    assert found == len(classes)
+    assert _count(client, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }") == len(data)
+    expected = {ONTOLOGY: len(ontology),
+                "https://w3id.org/kik/shapes": len(Graph().parse(dist_dir / "shapes.ttl", format="turtle")),
+                "https://w3id.org/kik/validation": len(Graph().parse(dist_dir / "validation.ttl", format="turtle"))}
+    for name, triples in expected.items():
+        assert _count(client, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}") == triples, name
+    void = Graph().parse(data=client.get("/.well-known/void.ttl").data, format="turtle")
+    sd = URIRef("http://www.w3.org/ns/sparql-service-description#name")
+    listed = {str(void.value(node, sd)): int(void.value(node, VOID.triples)) for node in void.subjects(sd, None)}
+    assert listed == expected
+    assert not {str(s) for s in void.objects(dataset_of(void), VOID.subset)} & {str(n) for n in void.subjects(sd, None)}
+
+
+def test_example_query_lists_the_ontologys_terms_with_labels(app):
+    from server.sparql.examples import DEFAULT_DIR, load_examples
+
+    example = next(e for e in load_examples(DEFAULT_DIR) if "ontologie" in e.name)
+    ontology = Graph().parse(REPOSITORY / "ontology" / "kik.ttl", format="turtle")
+    labelled = {(str(s), str(label)) for s in ontology.subjects(RDF.type, OWL_CLASS)
+                for label in ontology.objects(s, RDFS.label) if getattr(label, "language", None) == "de"}
+    response = app.test_client().post("/sparql", data={"query": example.text},
+                                      headers={"Accept": "application/sparql-results+json"})
+    rows = response.get_json()["results"]["bindings"]
+    found = {(r["begriff"]["value"], r["bezeichnung"]["value"]) for r in rows
+             if r["art"]["value"] == str(OWL_CLASS) and "bezeichnung" in r}
+    assert found == labelled
+    assert {r["version"]["value"] for r in rows} == {str(ontology.value(URIRef(ONTOLOGY), URIRef("http://www.w3.org/2002/07/owl#versionIRI")))}

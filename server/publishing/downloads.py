@@ -45,6 +45,7 @@ MEDIA_TYPES: dict[str, str] = {
     ".rdf": "application/rdf+xml",
     ".jsonld": "application/ld+json",
     ".json": "application/json",
+    ".csv": "text/csv",
     ".gz": "application/gzip",
     "SHA256SUMS": "text/plain",
 }
