@@ -21,6 +21,7 @@ import requests
 from kg.namespace import DATASET_BASE
 
 NTRIPLES = "application/n-triples"
+GSP_URLS = "Oxigraph: …/store, Fuseki: …/<dataset>/data, Virtuoso: …/sparql-graph-crud-auth"
 DEFAULT_GRAPH = "default"  # the key of triples outside any named graph (GSP ``?default``)
 
 
@@ -69,10 +70,10 @@ def _explain(response: requests.Response, target: Target) -> str:
     """A refusal in words, with the usual cause for the status."""
     hints = {
         401: "the store wants credentials: pass --user and set KIK_STORE_PASSWORD (Virtuoso: also --digest)",
-        403: "the user may not write to this store",
-        404: "no Graph Store Protocol endpoint at this URL (Oxigraph: …/store, Fuseki: …/<dataset>/data, "
-             "Virtuoso: …/sparql-graph-crud-auth)",
-        405: "this URL does not accept PUT: is it the read-only query endpoint, or a read-only Fuseki dataset?",
+        403: "the user may not write to this store (Virtuoso: push to …/sparql-graph-crud-auth with --user and "
+             "--digest, as a user with the SPARQL_UPDATE role)",
+        404: f"no Graph Store Protocol endpoint at this URL ({GSP_URLS})",
+        405: f"this URL does not accept PUT: is it the read-only query endpoint, or a read-only Fuseki dataset? ({GSP_URLS})",
         413: "the store refuses a graph this large: raise its request size limit",
     }
     text = response.text.strip()[:300]

@@ -46,6 +46,7 @@ class RunningStore:
     push_options: tuple[str, ...] = ()
     password: str = ""
     server_settings: dict = field(default_factory=dict)
+    wrong_gsp_url: str = ""  # a URL a user might mistake for the Graph Store Protocol endpoint
 
     def push(self, dist: Path, *more: str) -> int:
         """``kg push`` of ``dist`` into this store (the password, as for a user, from the environment)."""
@@ -111,7 +112,7 @@ def oxigraph_serve(location: Path) -> Iterator[RunningStore]:
         try:
             _wait_until_ready(process, f"{base}/query", log, "oxigraph serve")
             yield RunningStore("oxigraph", f"{base}/query", f"{base}/store",
-                               server_settings={"KIK_STORE_QUERY_URL": f"{base}/query"})
+                               server_settings={"KIK_STORE_QUERY_URL": f"{base}/query"}, wrong_gsp_url=f"{base}/query")
         finally:
             _stop(process, 10)
 
@@ -184,7 +185,9 @@ def virtuoso_serve(directory: Path, password: str = "kik-test-password", buffers
                 pytest.fail(f"docs/virtuoso-setup.sql failed: {setup.stdout[-2000:]} {setup.stderr[-2000:]}")
             yield RunningStore("virtuoso", f"{base}/sparql", f"{base}/sparql-graph-crud-auth",
                                push_options=("--user", "kik", "--digest", "--graph-param", "graph-uri"),
-                               password=password, server_settings={"KIK_STORE_QUERY_URL": f"{base}/sparql"})
+                               password=password, server_settings={"KIK_STORE_QUERY_URL": f"{base}/sparql"},
+                               # (a PUT to /sparql gets no answer at all from Virtuoso 7.2.5: the push would wait for its timeout)
+                               wrong_gsp_url=f"{base}/sparql-graph-crud")
         finally:
             _stop(process, 30)
 

@@ -29,6 +29,7 @@ GRAPH_TYPE = "application/n-triples"
 ACCEPT = f"{SELECT_TYPE}, {GRAPH_TYPE};q=0.9, text/turtle;q=0.5"
 CONNECT_TIMEOUT = 5.0
 VIRTUOSO_ASK = "__ASK_RETVAL"
+BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 CHECK_INTERVAL = 1.0
 
 
@@ -102,11 +103,37 @@ class Client:
                     if time.monotonic() > deadline:
                         raise QueryTimeout
                 media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-                return Reply(response.status_code, media_type, b"".join(chunks))
+                body = b"".join(chunks)
+                if media_type == SELECT_TYPE and response.status_code == 200:
+                    body = standard_json_results(body)
+                return Reply(response.status_code, media_type, body)
         except requests.Timeout:
             raise QueryTimeout from None
         except requests.RequestException as error:
             raise StoreUnavailable(f"the SPARQL store at {url} cannot be reached ({type(error).__name__})") from error
+
+
+def standard_json_results(body: bytes) -> bytes:
+    """SPARQL JSON results as the SPARQL 1.1 standard writes them, whatever the store's dialect, so the
+    views and ``/sparql`` clients see what the embedded store answers. Virtuoso 7 differs thrice: ASK
+    comes as a one-column SELECT (``__ASK_RETVAL``: one row = true, none = false;
+    openlink/virtuoso-opensource#464), typed literals as SPARQL 1.0's ``"typed-literal"``, and
+    xsd:boolean values as ``"1"``/``"0"`` (same value, not the canonical form the views compare with)."""
+    if b'"typed-literal"' not in body and VIRTUOSO_ASK.encode() not in body:
+        return body
+    try:
+        data = json.loads(body)
+        if data["head"].get("vars") == [VIRTUOSO_ASK]:
+            return json.dumps({"head": {}, "boolean": bool(data["results"]["bindings"])}).encode()
+        for row in data["results"]["bindings"]:
+            for term in row.values():
+                if term.get("type") == "typed-literal":
+                    term["type"] = "literal"
+                if term.get("datatype") == BOOLEAN and term.get("value") in ("1", "0"):
+                    term["value"] = "true" if term["value"] == "1" else "false"
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return body  # not SPARQL JSON results: parse_rows says so
+    return json.dumps(data, ensure_ascii=False).encode()
 
 
 def store_message(reply: Reply) -> str:
@@ -120,13 +147,7 @@ def parse_rows(reply: Reply) -> ox.QuerySolutions | ox.QueryBoolean:
                "text/tab-separated-values": ox.QueryResultsFormat.TSV}
     if reply.media_type not in formats:
         raise StoreUnavailable(f"the store answered with {reply.media_type or 'no media type'}, not SPARQL results")
-    results = ox.parse_query_results(reply.body, formats[reply.media_type])
-    if isinstance(results, ox.QuerySolutions) and [v.value for v in results.variables] == [VIRTUOSO_ASK]:
-        # Virtuoso 7 answers ASK as a one-column SELECT: one row (value 1) for true, none for false
-        # (openlink/virtuoso-opensource#464); read it as the boolean it stands for.
-        answer = any(row[VIRTUOSO_ASK] is not None and row[VIRTUOSO_ASK].value not in ("0", "false") for row in results)
-        return ox.parse_query_results(json.dumps({"head": {}, "boolean": answer}).encode(), ox.QueryResultsFormat.JSON)
-    return results
+    return ox.parse_query_results(reply.body, formats[reply.media_type])
 
 
 def parse_triples(reply: Reply) -> list[ox.Triple]:
