@@ -104,7 +104,9 @@ def void_graph() -> Graph:
     graph.add((here, DCTERMS.title, Literal("VoID-Beschreibung des Wissensgraphen", lang="de")))
 
     graph.add((dataset, RDF.type, VOID.Dataset))
-    graph.add((dataset, DCTERMS.title, Literal(catalog.setting("KIK_DATASET_TITLE_DE"), lang="de")))
+    whole = next(e for e in catalog.entries() if e.fragment == "kg")  # its title says what the graph holds
+    for lang in ("de", "en"):
+        graph.add((dataset, DCTERMS.title, Literal(whole.title[lang], lang=lang)))
     graph.add((dataset, FOAF.homepage, URIRef(public_base())))
     graph.add((dataset, VOID.uriSpace, Literal(dataset_base())))
     graph.add((dataset, VOID.sparqlEndpoint, URIRef(public_base() + catalog.setting("KIK_SPARQL_PATH"))))
