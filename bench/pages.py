@@ -212,6 +212,7 @@ def _fmt(ms: float) -> str:
 
 
 def render(runs: list[SizeRun], clients: list[int], seconds: float, command: str) -> str:
+    """The section: a table of pages by size, the example queries and memory at the largest size, the goals."""
     largest = max(runs, key=lambda r: r.size)
     lines = [HEADING, "",
              f"`{command}` (production server: waitress, 8 threads; each cell {seconds:g} s of closed-loop load; "
@@ -234,16 +235,20 @@ def render(runs: list[SizeRun], clients: list[int], seconds: float, command: str
               "| query | p50 ms | |", "|---|---|---|"]
     for name, ms in largest.queries.items():
         ok = ms == ms and ms <= GOAL_QUERY_MS
-        lines.append(f"| {name} | {_fmt(ms)} | {'✓' if ok else '✗ ' + largest.query_status.get(name, '')} |")
+        status = largest.query_status.get(name, "")
+        lines.append(f"| {name} | {_fmt(ms)} | {'✓' if ok else '✗' + ('' if status == 'ok' else ' ' + status)} |")
     lines += ["", f"Server memory at {largest.size}: {largest.rss_mb:.0f} MB RSS (main process), "
                   f"{largest.tree_rss_mb:.0f} MB with its query workers.", ""]
     own = [p for p in largest.pages if p.name not in ("catalog", "VoID")]
-    slow = [p.name for p in own if not all(v == v and v <= GOAL_P50_MS for v in p.p50_ms.values())]
+    one = min(clients)
+    slow = [p.name for p in own if not (p.p50_ms.get(one, float("nan")) <= GOAL_P50_MS)]
+    crowded = [p.name for p in own if not all(v == v and v <= GOAL_P50_MS for v in p.p50_ms.values())]
     big = [p.name for p in own if p.bytes > GOAL_BYTES]
     late = [p.name for p in own if p.first_ms > GOAL_FIRST_S * 1000]
     queries = [n for n, ms in largest.queries.items() if not (ms == ms and ms <= GOAL_QUERY_MS)]
     lines += [f"Goals at {largest.size} (pages of `server/pages`; catalog and VoID shown for comparison):", "",
-              f"- every page p50 ≤ {GOAL_P50_MS} ms: " + ("met" if not slow else "missed by " + ", ".join(slow)),
+              f"- every page p50 ≤ {GOAL_P50_MS} ms ({one} client): " + ("met" if not slow else "missed by " + ", ".join(slow))
+              + (f"; with {max(clients)} clients missed by " + ", ".join(crowded) if crowded else ""),
               f"- every page ≤ 1 MB: " + ("met" if not big else "missed by " + ", ".join(big)),
               f"- first request after start ≤ {GOAL_FIRST_S:g} s: " + ("met" if not late else "missed by " + ", ".join(late)),
               f"- every example query ≤ {GOAL_QUERY_MS} ms: " + ("met" if not queries else f"missed by {len(queries)}: " + ", ".join(queries)),
