@@ -94,7 +94,7 @@ MULTI_TEXTS: dict[str, dict[str, str]] = {
                       "und der Median der Maßnahmen je Konzept. Herausforderungen verschiedener Raster gelten hier als "
                       "gleich, wenn Nummer und Bezeichnung übereinstimmen (ohne den Zusatz „fiktiv“).",
         "heat_cell": "in {a} von {n} Konzepten bearbeitet · Median {median} Maßnahmen",
-        "heat_unrecorded": "Nicht mitgezählt: {n} Konzepte, deren Maßnahmen noch nicht erfasst sind.",
+        "heat_unrecorded": "Nicht mitgezählt: Konzepte ohne erfasste Maßnahmen ({n}).",
         "heat_others": "Herausforderungen aus Rastern mit anderer Einteilung",
         "heat_none": "Kein Konzept hat ein Herausforderungsraster.",
         "list_title": "Kommunen",
@@ -146,7 +146,7 @@ MULTI_TEXTS: dict[str, dict[str, str]] = {
                       "number of measures per concept. Challenges of different grids count as the same here when number "
                       "and name agree (ignoring the \"fictional\" marker).",
         "heat_cell": "addressed in {a} of {n} concepts · median {median} measures",
-        "heat_unrecorded": "Not counted: {n} concepts whose measures are not recorded yet.",
+        "heat_unrecorded": "Not counted: concepts without recorded measures ({n}).",
         "heat_others": "Challenges of grids with a different layout",
         "heat_none": "No concept has a challenge grid.",
         "list_title": "Municipalities",

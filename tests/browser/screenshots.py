@@ -1,4 +1,4 @@
-"""Screenshots of the pages for the README (fictional example): landing, a measure, a comparison.
+"""Screenshots of the pages for the README (fictional example): landing, a municipality, a measure, a comparison.
 
     .venv/bin/python -m tests.browser.screenshots --dist dist --out docs/screenshots
 """
@@ -42,7 +42,9 @@ def main() -> None:
     browser = Browser()
     try:
         browser.open(base + "?lang=de")
-        shoot(browser, args.out / "landing.png", "section.municipality:nth-of-type(2)", 2300)
+        shoot(browser, args.out / "landing.png", None, 1900)
+        browser.open(base + "kommune/fiktiv/musterstadt?lang=de")
+        shoot(browser, args.out / "municipality.png", "section.municipality", 2300)
         browser.open(base + MEASURE.removeprefix("https://w3id.org/kik/") + "?lang=de")
         shoot(browser, args.out / "measure.png", None, 1500)
         browser.open(base + "vergleich?" + urlencode([("m", MEASURE), ("m", OTHER), ("lang", "de")]))
