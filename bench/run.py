@@ -28,7 +28,9 @@ from bench.report import machine_info, render
 REPOSITORY = Path(__file__).resolve().parents[1]
 QUERIES = REPOSITORY / "docs" / "queries"
 DEFAULT_OUT = REPOSITORY / "docs" / "benchmarks.md"
-KEPT_HEADING = "## Load test"  # written by tests/test_load.py into the same file; a bench run keeps it
+KEPT_HEADINGS = ("## Build at scale", "## Load test", "## Pages at scale")  # written by bench/build_scale.py,
+# tests/test_load.py and bench/pages.py
+# into the same file; a bench run keeps them
 HAMM_DIRS = [REPOSITORY / "data" / "hamm", REPOSITORY / "data" / "musterstadt"]
 
 
@@ -290,14 +292,17 @@ def parse_args(argv: list[str] | None) -> Options:
 
 
 def kept_sections(out: Path) -> str:
-    """The load test's section of an existing report, so a benchmark run does not erase it."""
+    """The build-scale and load-test sections of an existing report, so a benchmark run does not erase them."""
     current = out.read_text(encoding="utf-8") if out.exists() else ""
-    start = current.find(KEPT_HEADING)
-    if start == -1:
-        return ""
-    following = current.find("\n## ", start + len(KEPT_HEADING))
-    section = current[start:following + 1] if following != -1 else current[start:]
-    return "\n" + section.rstrip("\n") + "\n"
+    kept = ""
+    for heading in KEPT_HEADINGS:
+        start = current.find(heading + "\n")
+        if start == -1:
+            continue
+        following = current.find("\n## ", start + len(heading))
+        section = current[start:following + 1] if following != -1 else current[start:]
+        kept += "\n" + section.rstrip("\n") + "\n"
+    return kept
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -252,6 +252,7 @@ def _write_build(args, data_dirs, progress, shapes, report, stats, graphs, dumps
         (folder / "validation.json").write_text(format_report(report, fmt="json"), encoding="utf-8")
         export.write_json(folder / "stats.json", stats)
         from kg import portal  # per-concept dumps, concepts.json, kennzahlen.csv; ontology, shapes, report as graphs
+        progress.detail("Konzept-Dateien / per-concept files (kg.portal)")
         portal_manifest = portal.write_portal_files(folder, data_dirs, _jsonld_context(), export.store_dir(folder), nodes)
         progress.step("Komprimieren und Prüfsummen / gzip and checksums")
         export.gzip_copies(folder, [name for name in (*export.DUMP_FORMATS, export.JSONLD_FILE)

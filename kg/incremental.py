@@ -424,11 +424,11 @@ def _run_tasks(names: list[str], jobs: int, step: Callable[[str], None]) -> None
             step(_task(name))
         return
     with multiprocessing.get_context("fork").Pool(min(jobs, len(there))) as pool:
-        pending = pool.map_async(_task, there, chunksize=1)
+        pending = [pool.apply_async(_task, (name,), callback=step) for name in there]  # step as each ends
         for name in here:
             step(_task(name))
-        for name in pending.get():
-            step(name)
+        for result in pending:
+            result.get()
 
 
 def _task(name: str) -> str:
