@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -211,14 +212,14 @@ def _fmt(ms: float) -> str:
     return "–" if ms != ms else (f"{ms:.0f}" if ms >= 10 else f"{ms:.1f}")
 
 
-def render(runs: list[SizeRun], clients: list[int], seconds: float, command: str) -> str:
+def render(runs: list[SizeRun], clients: list[int], seconds: float, command: str, load: str = "") -> str:
     """The section: a table of pages by size, the example queries and memory at the largest size, the goals."""
     largest = max(runs, key=lambda r: r.size)
     lines = [HEADING, "",
              f"`{command}` (production server: waitress, 8 threads; each cell {seconds:g} s of closed-loop load; "
              "p50 over the cell; bytes per response). Sizes are municipalities in the build (Hamm, Musterstadt "
              "and generated ones). \"first\" is the first request of that page after the server answered "
-             "`/health`, in the order listed.", ""]
+             "`/health`, in the order listed." + (f" {load}" if load else ""), ""]
     head = "| page | " + " | ".join(f"{r.size}: first ms | " + " | ".join(f"{r.size}: p50 ms ({n})" for n in clients)
                                      + f" | {r.size}: KB" for r in runs) + " |"
     lines += [head, "|" + "---|" * (1 + len(runs) * (2 + len(clients)))]
@@ -289,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[pages] {size} municipalities: {dist}", flush=True)
         runs.append(measure_size(size, dist, workdir, args.seconds, clients, queries=size == max(sizes)))
     command = "python -m bench.pages " + " ".join(argv if argv is not None else __import__("sys").argv[1:])
-    write_section(args.out, render(runs, clients, args.seconds, command.strip()))
+    load = f"Load average of the machine at the end of the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores."
+    write_section(args.out, render(runs, clients, args.seconds, command.strip(), load))
     (workdir / "pages.json").write_text(json.dumps([r.__dict__ | {"pages": [p.__dict__ for p in r.pages]} for r in runs],
                                                    indent=1, default=str), encoding="utf-8")
     if not args.workdir:
