@@ -227,6 +227,8 @@ def test_every_page_of_the_paged_catalog_passes_dcat_ap_de(paged, shapes):
         violations, warnings, text = dcat_ap_de_violations(graph, shapes)
         assert violations == [], f"page {number}: {text}"
     assert len(set(seen)) == total
+    page = paged.test_client().get("/catalog?page=2", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'rel="prev"' in page and 'rel="next"' not in page and "konzept-gen-0150.ttl" in page
 
 
 def test_configured_publisher_appears(dist_dir):
