@@ -6,6 +6,7 @@ Routes use paths no dataset IRI can take (``/``, ``/massnahmen``, ``/vergleich``
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -48,7 +49,8 @@ def _warm(app) -> None:
     """Compute the page data of the served build once, in a background thread, so that the first
     visitors do not wait for it (seconds at 400 municipalities; see docs/pages.md)."""
     store = app.extensions.get("kik.store")
-    key = (id(store), (getattr(store, "build", None) or {}).get("build"))
+    # the process id too: a worker forked from a preloading master (gunicorn --preload) has no thread
+    key = (os.getpid(), id(store), (getattr(store, "build", None) or {}).get("build"))
     warmed = app.extensions.setdefault("kik.pages.warmed", set())
     if store is None or key in warmed:
         return
