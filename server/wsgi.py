@@ -16,7 +16,7 @@ from server.store.interface import DistUnavailable
 EXIT_UNUSABLE_BUILD = 3  # gunicorn's WORKER_BOOT_ERROR
 
 try:
-    app = create_app()
+    app = create_app({"KIK_WARM_PAGES": True})  # page data computed at start, not by the first visitors
 except DistUnavailable as error:
     print(f"kik: {error}", file=sys.stderr, flush=True)
     raise SystemExit(EXIT_UNUSABLE_BUILD) from None

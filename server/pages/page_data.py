@@ -60,6 +60,8 @@ def memo(store: Store, key: tuple, compute: Callable[[], T]) -> T:
     with lock:
         if full_key not in cache:
             value = compute()
+            if current_app.extensions.get("kik.store") is not store:
+                return value  # a newer build is served by now: keep nothing of this one
             with _LOCK:
                 for old in [k for k in cache if k[:2] != build]:
                     del cache[old]

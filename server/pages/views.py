@@ -34,14 +34,14 @@ bp = Blueprint("pages", __name__, template_folder="templates")
 def _register_resource_pages(state) -> None:
     """Dereferenced IRIs get their HTML from ``resource_html`` (looked up at call time)."""
     state.app.extensions["kik.resource_html"] = lambda iri, lang: resource_html(iri, lang)
-    if state.app.config.get("KIK_WARM_PAGES", not state.app.testing):
+    if state.app.config.get("KIK_WARM_PAGES"):
         _warm(state.app)
 
 
 @bp.before_app_request
 def _warm_new_build() -> None:
     """After a swap to a new build, its page data is computed in the background too."""
-    if current_app.config.get("KIK_WARM_PAGES", not current_app.testing):
+    if current_app.config.get("KIK_WARM_PAGES"):
         _warm(current_app._get_current_object())
 
 
