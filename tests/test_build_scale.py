@@ -20,5 +20,7 @@ def test_one_municipality_writes_its_section_and_keeps_the_others(tmp_path: Path
     assert text.endswith("## Load test\n\nkept\n")
     row = next(line for line in text.splitlines() if line.startswith("| 1 |"))
     cells = [cell.strip() for cell in row.strip("|").split("|")]
-    assert cells[3].endswith(" s") and cells[6].endswith(" s")  # full build, rebuild
-    assert "reading and validating folders" in cells[8]
+    assert cells[3].endswith(" s") and cells[8].endswith(" s")  # full build, rebuild
+    assert float(cells[4].removesuffix(" s")) > 0  # CPU seconds read from /usr/bin/time -v
+    assert "reading and validating folders" in cells[12]
+    assert "### Reading the curve" in text  # bench/build_scale.md, kept across runs
