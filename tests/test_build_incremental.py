@@ -189,3 +189,16 @@ def test_progress_bar_draws_in_place_on_a_terminal_and_sums_up_elsewhere() -> No
     bar.update(1, 2)
     bar.close()
     assert quiet.getvalue() == ""
+
+
+def test_the_cache_is_not_counted_as_a_build(tmp_path: Path) -> None:
+    from tests.conftest import MINI
+
+    dist = tmp_path / "dist"
+    for _ in range(4):
+        assert build([MINI], dist, "--quiet") == 0
+    builds = dist.parent / ".kg-builds"
+    finished = [p for p in builds.iterdir() if p.is_dir() and not p.name.endswith(".oxigraph")]
+    assert sorted(p.name for p in finished if p.name != "cache") == sorted(p.name for p in finished)[:3]
+    assert len(finished) == 4 and (builds / "cache").is_dir()  # the last three builds and the cache
+    assert len(list((builds / "cache").iterdir())) == 2  # the folder's piece and the vocabularies'
