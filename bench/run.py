@@ -28,8 +28,9 @@ from bench.report import machine_info, render
 REPOSITORY = Path(__file__).resolve().parents[1]
 QUERIES = REPOSITORY / "docs" / "queries"
 DEFAULT_OUT = REPOSITORY / "docs" / "benchmarks.md"
-KEPT_HEADINGS = ("## Build at scale", "## Load test", "## Pages at scale")  # written by bench/build_scale.py,
-# tests/test_load.py and bench/pages.py
+KEPT_HEADINGS = ("## Build at scale", "## Load test", "## Pages at scale",
+                 "## Virtuoso 7 against the embedded store (example queries)")  # written by
+# bench/build_scale.py, tests/test_load.py, bench/pages.py and bench/virtuoso.py
 # into the same file; a bench run keeps them
 HAMM_DIRS = [REPOSITORY / "data" / "hamm", REPOSITORY / "data" / "musterstadt"]
 
