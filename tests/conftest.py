@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from kg.cli import main as kg_main
 from tests.serving import serving
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -16,11 +17,17 @@ MUSTERSTADT = REPOSITORY / "data" / "musterstadt"
 MINI = REPOSITORY / "tests" / "fixtures" / "mini"
 
 
+def kg_build(*args: str) -> int:
+    """``kg build`` in a process of its own, as a user runs it: the build forks worker processes, which
+    is unsafe from a test process whose server threads may hold locks at that moment."""
+    return subprocess.run([sys.executable, "-m", "kg.cli", "build", *args, "--quiet"], cwd=REPOSITORY).returncode
+
+
 @pytest.fixture(scope="session")
 def dist_dir(tmp_path_factory) -> Path:
     """``kg build`` of Hamm and Musterstadt into a temporary dist/ (built once per test run)."""
     dist = tmp_path_factory.mktemp("build") / "dist"
-    code = kg_main(["build", str(HAMM), str(MUSTERSTADT), "--dist", str(dist), "--quiet"])
+    code = kg_build(str(HAMM), str(MUSTERSTADT), "--dist", str(dist))
     assert code == 0, "the repository's data must build"
     return dist
 
@@ -66,7 +73,7 @@ def generated_build(tmp_path_factory):
 
             folders = generate_municipalities(n, root / "data")
             dist = root / "dist"
-            code = kg_main(["build", str(HAMM), str(MUSTERSTADT), *map(str, folders), "--dist", str(dist), "--quiet"])
+            code = kg_build(str(HAMM), str(MUSTERSTADT), *map(str, folders), "--dist", str(dist))
             assert code == 0, f"a build of {n} generated municipalities must succeed"
             builds[n] = dist
         return builds[n]
