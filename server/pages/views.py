@@ -275,6 +275,18 @@ def _fail(code: int, message: str):
     abort(code, description=message)
 
 
+# parameters the pages read once; a second value would be silently ignored, so it is refused
+SINGLE_VALUED = ("lang", "seite", "modus", "q", "skala", "iri", *SINGLE)
+
+
+@bp.before_request
+def _refuse_repeated_parameters() -> None:
+    for name in SINGLE_VALUED:
+        given = len(request.args.getlist(name))
+        if given > 1:
+            _fail(400, f"{name} is given {given} times; give it once ({name} takes one value).")
+
+
 # ---------------------------------------------------------------------------------------------
 # landing page
 
@@ -580,6 +592,7 @@ def measures_list():
         _fail(400, str(error))
     data = page_data.measures(_store(), lang)
     grids = page_data.grids(_store(), lang)
+    _refuse_unknown_filter_values(criteria, data, grids, lang)
     found = apply(data.records, criteria)
     page = _page(len(found))
     shown = found[page.start:page.stop]
@@ -603,6 +616,22 @@ def measures_list():
         minis={r.iri: _mini_profile(r, grids, lang) for r in shown}, jsonld=jsonld, filters=SINGLE,
         mt=lambda key, **v: _mt(lang, key, **v),
     )
+
+
+def _refuse_unknown_filter_values(criteria, data, grids, lang: str) -> None:
+    """A filter value that names nothing in this deployment is a client error, not an empty list: the
+    list's own links only ever carry known values. Concepts and challenges without measures are known."""
+    known = page_data.memo(_store(), ("filter-values", lang), lambda: {
+        **{name: frozenset().union(*(r.facets.get(facet, frozenset()) for r in data.records))
+           for name, facet in SINGLE.items()},
+        "konzept": frozenset(grids.by_concept) | frozenset().union(*(r.facets.get("concepts", frozenset())
+                                                                    for r in data.records)),
+        "h": frozenset(grids.by_challenge),
+    })
+    for name, value in [*criteria.single.items(), *(("h", c) for c in criteria.challenges)]:
+        if value not in known[name]:
+            _fail(400, f"{name}={value[:200]!r} names nothing this deployment's measures can be filtered by; "
+                       f"choose a value offered on /massnahmen.")
 
 
 # ---------------------------------------------------------------------------------------------
