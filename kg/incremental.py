@@ -42,6 +42,7 @@ from kg.export import CACHE_FOLDER, DUMP_FORMATS, JSONLD_FILE, _ox_term
 from kg.namespace import KIK, PREFIXES, VOCAB_GRAPH, bind_prefixes
 from kg.sources import DatasetSettings, parse_turtle, read_settings
 from kg.stats import statistics
+from kg.workers import forked_pool
 
 PIECE_FILES = ("triples.nt", "nodes.jsonl", "report.pickle", "meta.pickle")
 _LIBRARIES = ("rdflib", "pyshacl", "pyoxigraph")
@@ -270,7 +271,7 @@ def _run(todo: list, jobs: int, tick: Callable[[int, int], None]) -> Iterator[tu
             yield job[0], _make(job)
             tick(done, len(todo))
         return
-    with multiprocessing.get_context("fork").Pool(min(jobs, len(todo)), maxtasksperchild=50) as pool:
+    with forked_pool(min(jobs, len(todo)), maxtasksperchild=50) as pool:
         for done, (key, outcome) in enumerate(pool.imap_unordered(_keyed_make, todo, chunksize=1), 1):
             yield key, outcome
             tick(done, len(todo))
@@ -425,7 +426,7 @@ def _run_tasks(names: list[str], jobs: int, step: Callable[[str], None]) -> None
         for name in [*here, *there]:
             step(_task(name))
         return
-    with multiprocessing.get_context("fork").Pool(min(jobs, len(there))) as pool:
+    with forked_pool(min(jobs, len(there))) as pool:
         pending = [pool.apply_async(_task, (name,), callback=step) for name in there]  # step as each ends
         for name in here:
             step(_task(name))

@@ -32,6 +32,7 @@ from rdflib.namespace import OWL, RDF, XSD
 from kg import jsonld
 from kg.namespace import DATASET_BASE, PREFIXES
 from kg.sources import DatasetSettings, read_settings
+from kg.workers import forked_pool
 
 CONCEPTS_FILE = "concepts.json"
 STATISTICS_FILE = "kennzahlen.csv"
@@ -213,7 +214,7 @@ def write_concept_dumps(store: ox.Store, folder: Path, settings: list[DatasetSet
     try:
         workers = workers or os.cpu_count() or 1
         if workers > 1 and len(jobs) >= PARALLEL_MIN_CONCEPTS and "fork" in multiprocessing.get_all_start_methods():
-            with multiprocessing.get_context("fork").Pool(min(workers, len(jobs))) as pool:
+            with forked_pool(min(workers, len(jobs))) as pool:
                 documents = pool.map(_jsonld, range(len(jobs)), chunksize=max(1, len(jobs) // (4 * workers)))
         else:
             documents = [_jsonld(index) for index in range(len(jobs))]

@@ -28,6 +28,7 @@ from rdflib.term import Node
 
 from kg.errors import SourceError
 from kg.namespace import VOCAB_GRAPH, bind_prefixes
+from kg.workers import forked_pool
 
 SHAPES_DIR = Path(__file__).resolve().parents[1] / "shapes"
 
@@ -301,8 +302,7 @@ def validate_dataset(dataset: Dataset, shapes: Graph | None = None, workers: int
     size = max(1, min(PARTS_PER_CHUNK, -(-len(parts) // workers)))
     _CHUNKS[:] = [(parts[i:i + size], vocab) for i in range(0, len(parts), size)]
     try:
-        with multiprocessing.get_context("fork").Pool(min(workers, len(_CHUNKS)), initializer=_worker_init,
-                                                      initargs=(shapes,)) as pool:
+        with forked_pool(min(workers, len(_CHUNKS)), initializer=_worker_init, initargs=(shapes,)) as pool:
             pieces = pool.map(_validate_chunk, range(len(_CHUNKS)), chunksize=1)
     finally:
         _CHUNKS.clear()

@@ -52,7 +52,7 @@ def _context() -> multiprocessing.context.BaseContext:
     servers) that has already imported pyoxigraph, so a replacement starts in milliseconds."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["server.query_worker"])
+        context.set_forkserver_preload(["server.sparql.worker"])
         return context
     return multiprocessing.get_context("spawn")
 
