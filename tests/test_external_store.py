@@ -164,7 +164,7 @@ def test_sparql_select_equals_embedded(servers, dist, query):
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
-def test_example_query_answers_equal_embedded(servers, name):
+def test_example_query_answers_equal_embedded(servers, dist, name):
     """Every example of docs/queries/, compared term by term (type, datatype, language) with the embedded store."""
     def post(base: str):
         def answer(query: str, accept: str) -> str:
@@ -178,6 +178,10 @@ def test_example_query_answers_equal_embedded(servers, name):
 
     embedded, external = (canonical(post(base), EXAMPLES[name]) for base in servers)
     assert embedded, f"{name} has an answer on a build of {MUNICIPALITIES} municipalities"
+    if any(f"<{graph}>" in EXAMPLES[name] for graph in _build(dist).get("extra_graphs", {})):
+        # reads the ontology/shapes/report graphs, which kg push does not load (docs/external-store.md)
+        assert external == [], f"{name}: the external store holds no graph kg push did not load"
+        return
     assert external == embedded
 
 

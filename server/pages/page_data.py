@@ -147,27 +147,44 @@ def municipalities(store: Store, lang: str) -> list[Municipality]:
 
 
 def _municipalities(store: Store, lang: str) -> list[Municipality]:
-    rows = store.select(PREFIXES + """
-        SELECT DISTINCT ?m ?c ?issued ?accepted ?prev ?fict ?g WHERE {
+    # three small queries instead of one with a property path and four OPTIONALs: Virtuoso 7 drops
+    # rows of that one (older concept versions), and each of these is a plain scan for every engine
+    versions = store.select(PREFIXES + """
+        SELECT DISTINCT ?m ?c WHERE {
           ?current a kik:IntegrationConcept ; kik:municipality ?m .
           ?current prov:wasRevisionOf* ?c .
-          OPTIONAL { ?c dct:issued ?issued } OPTIONAL { ?c dct:dateAccepted ?accepted }
-          OPTIONAL { ?c prov:wasRevisionOf ?prev }
-          OPTIONAL { ?m kik:fictional ?fict }
-          OPTIONAL { GRAPH ?g { ?m a kik:Municipality } }
+        }""")
+    details = store.select(PREFIXES + """
+        SELECT ?c ?issued ?accepted ?prev WHERE {
+          ?c a kik:IntegrationConcept .
+          { ?c dct:issued ?issued } UNION { ?c dct:dateAccepted ?accepted } UNION { ?c prov:wasRevisionOf ?prev }
+        }""")
+    places = store.select(PREFIXES + """
+        SELECT ?m ?fict ?g WHERE {
+          ?m a kik:Municipality .
+          { ?m kik:fictional ?fict } UNION { GRAPH ?g { ?m a kik:Municipality } }
         }""")
     concepts: dict[str, dict[str, Concept]] = defaultdict(dict)
-    info: dict[str, tuple[bool, str | None]] = {}
-    for row in rows:
+    for row in versions:
         m, c = _v(row, "m"), _v(row, "c")
-        concept = concepts[m].setdefault(c, Concept(iri=c, label=""))
+        concepts[m].setdefault(c, Concept(iri=c, label=""))
+    by_iri = {c: concept for versions_of in concepts.values() for c, concept in versions_of.items()}
+    for row in details:
+        concept = by_iri.get(_v(row, "c"))
+        if concept is None:
+            continue
         concept.issued = concept.issued or _v(row, "issued")
         concept.accepted = concept.accepted or _v(row, "accepted")
         prev = _v(row, "prev")
         if prev and prev not in concept.revision_of:
             concept.revision_of.append(prev)
-        fictional = _v(row, "fict") == "true" or (info.get(m, (False, None))[0])
-        info[m] = (fictional, _v(row, "g") or info.get(m, (False, None))[1])
+    info: dict[str, tuple[bool, str | None]] = {}
+    for row in places:
+        m = _v(row, "m")
+        fictional, graph = info.get(m, (False, None))
+        info[m] = (fictional or _v(row, "fict") == "true", graph or _v(row, "g"))
+    for m in concepts:
+        info.setdefault(m, (False, None))
     names = labels_for(store, set(concepts) | {c for cs in concepts.values() for c in cs}, lang)
     result = []
     for m, versions in concepts.items():

@@ -205,6 +205,7 @@ class ExternalStore:
         self.client = Client(settings)
         self._manifest = _Manifest(Path(dist))
         self._manifest.load()
+        self._served: tuple[dict | None, dict] = (None, {})
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], check: bool = True) -> ExternalStore:
@@ -222,7 +223,14 @@ class ExternalStore:
 
     @property
     def build(self) -> dict:
-        return self._manifest.current().build
+        """build.json without ``extra_graphs``: ``kg push`` does not load the ontology, shapes and report
+        graphs (the store's default graph is the union of all its graphs), so they are not offered here."""
+        build = self._manifest.current().build
+        source, served = self._served
+        if source is not build:  # one dict per build: views key their caches by its identity
+            served = {k: v for k, v in build.items() if k != "extra_graphs"}
+            self._served = (build, served)
+        return served
 
     @property
     def dist(self) -> Path:
