@@ -163,6 +163,33 @@ def test_sparql_select_equals_embedded(servers, dist, query):
     assert external
 
 
+# Where SPARQL leaves the answer open, and Oxigraph and Virtuoso choose differently (docs/external-store.md):
+# GROUP_CONCAT's order, and whether a joined text keeps the common language tag (Oxigraph, as SPARQL 1.2) or
+# is empty rather than unbound over no values (Virtuoso); SAMPLE's choice. Compared as what the standard fixes:
+# the joined parts as a set, and that a sample is there.
+GROUP_CONCATS = {"05-ziele-und-handlungsfelder": {"handlungsfelder": " | "}, "06-konzeptversionen": {"quellen": " "},
+                 "11-zielgruppen": {"altersbereiche": ", "}}
+SAMPLES = {"12-aktivitaeten-und-konzeptbezug": {"quelle"}}
+
+
+def open_choices(name: str, rows: list) -> list:
+    """Rows with the engine's free choices taken out (see GROUP_CONCATS and SAMPLES)."""
+    joined, sampled = GROUP_CONCATS.get(name, {}), SAMPLES.get(name, set())
+    if not (joined or sampled) or not rows or not isinstance(rows[0], list):
+        return rows
+    result = []
+    for row in rows:
+        terms = {term[0]: term for term in row}
+        for column, separator in joined.items():
+            value = terms[column][2] if column in terms else ""
+            terms[column] = [column, "literal", sorted(value.split(separator)) if value else [], "", ""]
+        for column in sampled:
+            if column in terms:
+                terms[column] = [column, "sampled"]
+        result.append(sorted(terms.values()))
+    return sorted(result)
+
+
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_example_query_answers_equal_embedded(servers, dist, name):
     """Every example of docs/queries/, compared term by term (type, datatype, language) with the embedded store."""
@@ -176,7 +203,7 @@ def test_example_query_answers_equal_embedded(servers, dist, name):
             return response.text
         return answer
 
-    embedded, external = (canonical(post(base), EXAMPLES[name]) for base in servers)
+    embedded, external = (open_choices(name, canonical(post(base), EXAMPLES[name])) for base in servers)
     assert embedded, f"{name} has an answer on a build of {MUNICIPALITIES} municipalities"
     if any(f"<{graph}>" in EXAMPLES[name] for graph in _build(dist).get("extra_graphs", {})):
         # reads the ontology/shapes/report graphs, which kg push does not load (docs/external-store.md)
