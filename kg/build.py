@@ -50,11 +50,10 @@ def municipality_graph(settings: DatasetSettings, progress: Progress = _quiet, i
     return graph
 
 
-def build_dataset(data_dirs: list[Path], progress: Progress = _quiet) -> Dataset:
-    """Build the whole dataset; raises SourceError on the first problem found in the sources."""
-    dataset = Dataset()
-    bind_prefixes(dataset)
+def check_settings(data_dirs: list[Path]) -> list[DatasetSettings]:
+    """Every folder's settings, each id and base used once (two folders must not share a graph)."""
     seen: dict[str, Path] = {}
+    found = []
     for folder in data_dirs:
         settings = read_settings(Path(folder))
         for key, value in (("id", settings.id), ("base", settings.base)):
@@ -65,6 +64,15 @@ def build_dataset(data_dirs: list[Path], progress: Progress = _quiet) -> Dataset
                     f"'{value}' is already used by {seen[value]}.", f"give each data folder its own {key}.",
                 )
             seen[value] = settings.folder
+        found.append(settings)
+    return found
+
+
+def build_dataset(data_dirs: list[Path], progress: Progress = _quiet) -> Dataset:
+    """Build the whole dataset; raises SourceError on the first problem found in the sources."""
+    dataset = Dataset()
+    bind_prefixes(dataset)
+    for settings in check_settings(data_dirs):
         progress(f"{settings.folder} → <{settings.base}>")
         municipality_graph(settings, progress, into=dataset.graph(URIRef(settings.base)))
     if VOCABULARIES.is_file():

@@ -36,11 +36,11 @@ from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import SKOS
 
 from kg import jsonld
-from kg.build import REPOSITORY, VOCABULARIES, municipality_graph
+from kg.build import REPOSITORY, VOCABULARIES, check_settings, municipality_graph
 from kg.errors import SourceError
 from kg.export import CACHE_FOLDER, DUMP_FORMATS, JSONLD_FILE, _ox_term
 from kg.namespace import KIK, PREFIXES, VOCAB_GRAPH, bind_prefixes
-from kg.sources import DatasetSettings, parse_turtle, read_settings
+from kg.sources import parse_turtle, read_settings
 from kg.stats import statistics
 from kg.workers import forked_pool
 
@@ -205,24 +205,6 @@ def _make(job: tuple[str, str | None, Path]) -> tuple[str, object]:
 
 def cache_dir(dist: Path) -> Path:
     return dist.parent / ".kg-builds" / CACHE_FOLDER
-
-
-def check_settings(data_dirs: list[Path]) -> list[DatasetSettings]:
-    """Every folder's settings, each id and base used once (as ``build_dataset`` checks)."""
-    seen: dict[str, Path] = {}
-    found = []
-    for folder in data_dirs:
-        settings = read_settings(Path(folder))
-        for key, value in (("id", settings.id), ("base", settings.base)):
-            if value in seen:
-                raise SourceError(
-                    settings.folder / "datensatz.toml", None, key,
-                    f"„{value}“ wird schon von {seen[value]} benutzt.", f"Jedem Datenordner eine eigene {key}-Angabe geben.",
-                    f"'{value}' is already used by {seen[value]}.", f"give each data folder its own {key}.",
-                )
-            seen[value] = settings.folder
-        found.append(settings)
-    return found
 
 
 def make_pieces(data_dirs: list[Path], dist: Path, shapes: Graph, context: dict | None, jobs: int,
