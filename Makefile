@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: serve test test-load bench install install-test chromium libreoffice libmagic virtuoso build clean
+.PHONY: serve test test-load bench bench-scale install install-test chromium libreoffice libmagic virtuoso build clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,15 @@ bench: install-test
 	$(BIN)/pip install -q -e '.[test,bench]'
 	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nginx >/dev/null; }
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.build_scale --sizes 1,50,400
+
+# The longer state-scale runs, each writing its own section of docs/benchmarks.md: pages and example
+# queries at 2, 50 and 400 municipalities; example queries on Virtuoso against the embedded store at 400;
+# the build at 1,000 municipalities as well.
+bench-scale: bench virtuoso
+	$(BIN)/python -m bench.pages
+	$(BIN)/python -m bench.virtuoso --size 400
+	$(BIN)/python -m bench.build_scale --sizes 1,50,400,1000
 
 clean:
 	rm -rf dist .kg-builds .pytest_cache
