@@ -123,5 +123,7 @@ def test_twenty_swaps_keep_one_build_of_page_data(tmp_path: Path) -> None:
             cache = app.extensions["kik.pages.cache"]
             assert len({key[:2] for key in cache}) == 1, f"swap {swap}: entries of several builds are kept"
             assert {key[1] for key in cache} == {build_id(base)}
+            locks = app.extensions["kik.pages.locks"]
+            assert {key[1] for key in locks} == {build_id(base)}, f"swap {swap}: locks of older builds are kept"
             sizes.append(len(cache))
     assert sizes == [sizes[0]] * SWAPS, sizes

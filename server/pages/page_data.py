@@ -65,6 +65,8 @@ def memo(store: Store, key: tuple, compute: Callable[[], T]) -> T:
             with _LOCK:
                 for old in [k for k in cache if k[:2] != build]:
                     del cache[old]
+                for old in [k for k in locks if k[:2] != build]:
+                    del locks[old]  # an older build's locks go with its results
                 cache[full_key] = value
     return cache[full_key]
 
