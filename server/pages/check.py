@@ -30,7 +30,7 @@ from kg.sources import read_settings
 from kg.spreadsheet import REFUSED_SUFFIXES, NotAWorkbook, WorkbookLimits, WorkbookTooLarge, check_archive, refuse_kind
 from server.pages.i18n import request_lang
 from server.pages.profile_svg import profile_svg
-from server.pages.profiles import Cell, Grid
+from server.pages.profiles import Cell, Grid, heat_levels
 from server.publishing import build_info
 
 log = logging.getLogger(__name__)
@@ -379,8 +379,7 @@ def _preview(result: dict, lang: str) -> dict | None:
         for challenge in measure["challenges"]:
             if challenge in counts:
                 counts[challenge] += 1
-    top = max(counts.values(), default=0)
-    levels = {iri: (0 if not n else 1 + min(3, (n - 1) * 4 // max(top, 1))) for iri, n in counts.items()}
+    levels = heat_levels(counts, grid)
     profiles = []
     for measure in result["measures"]:
         title = (measure["title_en"] if lang == "en" and measure["title_en"] else measure["title_de"]) or measure["id"]

@@ -69,3 +69,11 @@ def most_similar(
             scored.append((other, score))
     scored.sort(key=lambda item: (-item[1], item[0]))
     return scored[:limit]
+
+
+def heat_levels(counts: dict[str, int], grid: Grid, top: int | None = None) -> dict[str, int]:
+    """0–4 shade per cell relative to the busiest challenge (0 = no measure); ``top`` sets a shared scale."""
+    if top is None:
+        top = max((counts.get(c.iri, 0) for c in grid.cells), default=0)
+    return {c.iri: (0 if not counts.get(c.iri) else 1 + min(3, (counts[c.iri] - 1) * 4 // max(top, 1)))
+            for c in grid.cells}

@@ -24,7 +24,7 @@ from server.publishing.iri import dataset_base, public_base, to_local
 from server.pages.labels import local_name
 from server.pages.measure_filter import SINGLE, apply, parse
 from server.pages.profile_svg import profile_svg, unknown_svg
-from server.pages.profiles import Grid, jaccard, most_similar
+from server.pages.profiles import Grid, heat_levels, jaccard, most_similar
 from server.pages.resource_view import build_view, unlabelled
 
 bp = Blueprint("pages", __name__, template_folder="templates")
@@ -291,14 +291,6 @@ def _refuse_repeated_parameters() -> None:
 # landing page
 
 
-def _heat_levels(counts: dict[str, int], grid: Grid, top: int | None = None) -> dict[str, int]:
-    """0–4 shade per cell relative to the busiest challenge (0 = no measure); ``top`` sets a shared scale."""
-    if top is None:
-        top = max((counts.get(c.iri, 0) for c in grid.cells), default=0)
-    return {c.iri: (0 if not counts.get(c.iri) else 1 + min(3, (counts[c.iri] - 1) * 4 // max(top, 1)))
-            for c in grid.cells}
-
-
 def _chart(figures: list[page_data.Figure], lang: str) -> list[dict]:
     """One small line chart per indicator with dated values."""
     charts: dict[str, list[page_data.Figure]] = {}
@@ -338,7 +330,7 @@ def _overview(municipality: page_data.Municipality, lang: str) -> dict:
         "goals": page_data.goals(store, concept.iri, lang),
         "grid": grid,
         "counts": counts,
-        "levels": _heat_levels(counts, grid) if grid else {},
+        "levels": heat_levels(counts, grid) if grid else {},
         "report": page_data.completeness(store).get(concept.iri),
         "figures": figures,
         "latest": sorted(latest.values(), key=lambda f: f.indicator_label.casefold()),
@@ -484,7 +476,7 @@ def resource_html(iri: str, lang: str) -> str | None:
         grid = grids.by_iri.get(grids.by_concept[iri])
         if grid:
             counts = page_data.challenge_counts(store)
-            context.update(heat_grid=grid, counts=counts, levels=_heat_levels(counts, grid))
+            context.update(heat_grid=grid, counts=counts, levels=heat_levels(counts, grid))
     schema_type = next((SCHEMA_TYPES[t] for t in sorted(view.type_iris) if t in SCHEMA_TYPES), "DefinedTerm")
     jsonld = {"@context": "https://schema.org", "@type": schema_type, "@id": iri, "name": view.label,
               "url": to_local(iri), "inLanguage": lang}
@@ -756,7 +748,7 @@ def grids_side_by_side():
     top = max((counts.get(c.iri, 0) for p in panels if p["grid"] for c in p["grid"].cells), default=0)
     for panel in panels:
         if panel["grid"]:
-            panel["levels"] = _heat_levels(counts, panel["grid"], top if scale == "gemeinsam" else None)
+            panel["levels"] = heat_levels(counts, panel["grid"], top if scale == "gemeinsam" else None)
     choices = list({m.iri: m for m in [*shown, *(e.municipality for e in listed)]}.values())
     texts = {key: _mt(lang, key) for key in MULTI_TEXTS["de"] if "{" not in MULTI_TEXTS["de"][key]}
     keep = {"q": text, "skala": scale if scale != "gemeinsam" else None}
