@@ -36,6 +36,7 @@ class CellResult:
     latencies: list[float]
     per_request: dict[str, list[float]]
     statuses: dict[int, int]
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # CPU ms per answer, filled in by the caller
 
     @property
     def throughput(self) -> float:

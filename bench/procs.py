@@ -99,6 +99,30 @@ def tree_rss(pid: int) -> int:
     return total
 
 
+def tree_cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds (user + system) used so far by the process tree of ``pid``: the whole tree, and
+    the part of it spent in processes started by Python's ``multiprocessing`` (our query workers,
+    forked from its forkserver). That split shows where a request's time goes, whatever else runs."""
+    tree = _children()
+    tick = os.sysconf("SC_CLK_TCK")
+    total = workers = 0.0
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(tree.get(current, []))
+        try:
+            with open(f"/proc/{current}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+            with open(f"/proc/{current}/cmdline", "rb") as cmdline:
+                forked = b"multiprocessing" in cmdline.read()
+        except OSError:
+            continue
+        used = (int(fields[11]) + int(fields[12])) / tick
+        total += used
+        workers += used if forked else 0.0
+    return total, workers
+
+
 @dataclass
 class RssSampler:
     """Samples the tree RSS of a process in the background; ``peak`` is the highest seen."""

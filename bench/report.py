@@ -111,6 +111,7 @@ def render(info: dict[str, str], options, results, total_seconds: float) -> str:
     lines += _goals(results)
     lines += _datasets(results)
     lines += _throughput(results, options)
+    lines += _cpu(results, options)
     lines += _per_query(results, options)
     lines += _start_memory(results)
     lines += _downloads(results, options)
@@ -210,6 +211,31 @@ def _throughput(results, options) -> list[str]:
                     "compare query engines and request paths by. Non-200 answers of our server are 503 \"busy\": at most",
                     "`KIK_MAX_CONCURRENT_QUERIES` (default 4) queries are evaluated at once, a query beyond waits up to",
                     "`KIK_QUERY_QUEUE_SECONDS` (default 2 s) for a free worker and is refused after that.", ""]
+
+
+def _cpu(results, options) -> list[str]:
+    """CPU per answer of each server's process tree: the profile that explains the throughput ratios."""
+    rows = []
+    for r in results:
+        for clients in options.clients:
+            for peer, server in r.servers.items():
+                cell = _cell(r, peer, clients)
+                if cell is None or not cell.cpu_ms or not cell.ok:
+                    continue
+                cpu = cell.cpu_ms
+                rest = cpu["server"] - cpu["workers"]
+                split = (f"{cpu['workers']:.2f} | {rest:.2f}" if cpu["workers"] else "– | –")
+                rows.append(f"| {_label(r)} | {clients} | {server['name']} | {cpu['server']:.2f} | {split} | {cpu['client']:.2f} |")
+    if not rows:
+        return []
+    return ["## Where the CPU goes (per answer)", "",
+            "CPU milliseconds (user + system) per answer, read from /proc before and after each load cell: the",
+            "server's whole process tree; for ours, the part spent in query worker processes (evaluation and",
+            "serialisation in pyoxigraph) and the rest (waitress, Flask, the endpoint, the hand-over to a",
+            "worker); and the load generator. When every core is busy (16 clients on 2 cores), answers/s is",
+            "about cores ÷ (server + client CPU per answer), so these figures explain the throughput ratios.", "",
+            "| data | clients | server | server CPU ms | of it: query workers | of it: HTTP + app | client CPU ms |",
+            "|---|---|---|---|---|---|---|", *rows, ""]
 
 
 def _per_query(results, options) -> list[str]:

@@ -183,7 +183,13 @@ def measure_server(result: SizeResult, peer: str, dist: Path, folder: Path, quer
         cells = {}
         with procs.RssSampler(running.process.pid, interval=0.25) as sampler:
             for clients in options.clients:
+                before, client_before = procs.tree_cpu(running.process.pid), time.process_time()
                 cell = run_cell(running.base_url, requests, clients, options.seconds, options.request_timeout)
+                after, client_after = procs.tree_cpu(running.process.pid), time.process_time()
+                answers = max(1, cell.ok + cell.errors)
+                cell.cpu_ms = {"server": (after[0] - before[0]) * 1000 / answers,
+                               "workers": (after[1] - before[1]) * 1000 / answers,
+                               "client": (client_after - client_before) * 1000 / answers}
                 cells[clients] = cell
                 log(f"{result.size}: {running.name} × {clients} clients: {cell.throughput:.1f} q/s, {cell.errors} non-200")
         entry["rss_peak"] = max(sampler.peak, entry["rss_idle"])
