@@ -13,6 +13,7 @@ from rdflib.namespace import RDF
 
 from server.sparql.examples import DEFAULT_DIR, load_examples
 from tests.example_answers import FIXTURE, canonical
+from tests.test_external_store import GROUP_CONCATS
 
 EXAMPLES = {example.name: example for example in load_examples(DEFAULT_DIR)}
 HAMM = "https://w3id.org/kik/hamm/"
@@ -165,6 +166,17 @@ def test_every_example_answers_in_csv_too(live_server, name):
 RECORDED = json.loads(FIXTURE.read_text(encoding="utf-8"))
 
 
+def _joined_parts_as_sets(name: str, rows: list) -> list:
+    """Rows with each GROUP_CONCAT's parts sorted: SPARQL leaves their order to the engine, and Oxigraph joins
+    them in the order its plan meets them, so a rewrite that joins differently reorders them. Which parts,
+    the language tag and unbound versus empty are still compared."""
+    joined = GROUP_CONCATS.get(name, {})
+    if not joined or not rows or not isinstance(rows[0], list):
+        return rows
+    return sorted(sorted([t[0], t[1], sorted(t[2].split(joined[t[0]])), *t[3:]] if t[0] in joined else t for t in row)
+                  for row in rows)
+
+
 @pytest.mark.parametrize("name", sorted(RECORDED))
 def test_rewritten_examples_answer_as_the_recorded_originals(live_server, name):
     """The examples were rewritten so that Oxigraph plans them well at 400 municipalities (issue 13);
@@ -176,4 +188,4 @@ def test_rewritten_examples_answer_as_the_recorded_originals(live_server, name):
         assert response.status_code == 200, response.text
         return response.text
 
-    assert canonical(post, EXAMPLES[name].text) == RECORDED[name]
+    assert _joined_parts_as_sets(name, canonical(post, EXAMPLES[name].text)) == _joined_parts_as_sets(name, RECORDED[name])
