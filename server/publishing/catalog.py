@@ -20,7 +20,11 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import abort, current_app, render_template, request
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
@@ -56,6 +60,10 @@ DUMP_FORMATS: dict[str, tuple[str, str]] = {
 GZIP = URIRef(IANA + "application/gzip")
 DUMPS = (*export.DUMP_FORMATS, export.JSONLD_FILE)  # the files of the build that hold the whole graph
 CACHE = "kik.catalog"  # app.extensions key of the served build's dataset list
+GRAPHS = "kik.catalog.graphs"  # app.extensions key of the served build's page graphs (CatalogGraph)
+KEPT_GRAPHS = 8  # page graphs kept (pages × suffixes × public URLs); each keeps its serialisations
+KEPT_PER_GRAPH = 16  # serialisations and HTML pages kept per page graph
+_GRAPHS_LOCK = threading.Lock()
 
 
 @dataclass
@@ -374,18 +382,73 @@ def _dataset(graph: Graph, entry: Entry, context: dict) -> URIRef:
     return dataset
 
 
+class CatalogGraph(Graph):
+    """A catalog page's graph, made once per served build, that keeps what it was written as.
+
+    A harvester fetches the same pages again and again, and rdflib's Turtle serialiser costs ~¾
+    of such a request (a page of 100 datasets: ~1 s); the serialised text per format and the HTML
+    page per language are kept with the graph (at most ``KEPT_PER_GRAPH``), and requests for the same
+    page and format wait for the first instead of writing it again. The graph is never changed after
+    it is made (``negotiation.serialize`` binds the same prefixes again, which changes nothing)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kept: dict[tuple, Any] = {}
+        self.kept_lock = threading.Lock()
+
+    def once(self, key: tuple, make: Callable[[], Any]) -> Any:
+        with self.kept_lock:
+            if key in self.kept:
+                return self.kept[key]
+            value = make()
+            if len(self.kept) < KEPT_PER_GRAPH:
+                self.kept[key] = value
+            return value
+
+    def serialize(self, destination=None, format: str = "turtle", base=None, encoding=None, **args):  # noqa: A002
+        if destination is not None:
+            return super().serialize(destination, format, base, encoding, **args)
+        key = ("serialize", format, base, encoding, json.dumps(args, sort_keys=True, default=str))
+        return self.once(key, lambda: super(CatalogGraph, self).serialize(None, format, base, encoding, **args))
+
+
+def _settings_key() -> tuple:
+    return tuple(sorted((k, str(v)) for k, v in current_app.config.items() if k.startswith("KIK_")))
+
+
 def catalog_graph() -> Graph:
     """One page of the catalog as RDF (what /catalog serves in every RDF format): the catalog, the
-    page's datasets, the SPARQL service and, when there is more than one page, hydra paging."""
-    graph = Graph()
+    page's datasets, the SPARQL service and, when there is more than one page, hydra paging.
+
+    Made once per served build, page, format suffix, public URL and settings (the last
+    ``KEPT_GRAPHS`` of them are kept), so a harvester's request costs a look-up."""
+    all_entries = entries()
+    pages = max(1, math.ceil(len(all_entries) / page_size_setting()))
+    number = requested_page(pages)
+    build = (build_info.build().get("build"), str(build_info.dist_dir()))
+    key = (public_base(), _page_url(number), _settings_key())
+    with _GRAPHS_LOCK:
+        kept = current_app.extensions.setdefault(GRAPHS, (build, OrderedDict()))
+        if kept[0] != build:  # another build is served now: its pages go
+            kept = current_app.extensions[GRAPHS] = (build, OrderedDict())
+        graphs = kept[1]
+        entry = graphs.setdefault(key, [threading.Lock(), None])
+        graphs.move_to_end(key)
+        while len(graphs) > KEPT_GRAPHS:
+            graphs.popitem(last=False)
+    with entry[0]:
+        if entry[1] is None:
+            entry[1] = _catalog_graph(all_entries, number, pages)
+    return entry[1]
+
+
+def _catalog_graph(all_entries: list[Entry], number: int, pages: int) -> CatalogGraph:
+    graph = CatalogGraph()
     graph.bind("dcatde", DCATDE)
     graph.bind("spdx", SPDX)
     graph.bind("vcard", VCARD)
     graph.bind("hydra", HYDRA)
-    all_entries = entries()
     size = page_size_setting()
-    pages = max(1, math.ceil(len(all_entries) / size))
-    number = requested_page(pages)
     shown = all_entries[(number - 1) * size: number * size]
 
     catalog, service = iri(), iri("sparql")
@@ -471,7 +534,17 @@ def _coverage(graph: Graph, dataset: URIRef, entry: Entry) -> None:
 
 
 def catalog_html(graph: Graph, lang: str) -> str:
-    """The catalog page: each dataset of this page with its downloads (sizes, checksums), the endpoint, paging."""
+    """The catalog page: each dataset of this page with its downloads (sizes, checksums), the endpoint, paging.
+
+    Kept with a ``CatalogGraph`` when the request has no other parameters than ``page`` and ``lang``
+    (the page's links repeat the request's parameters; others would only fill the bounded store)."""
+    if isinstance(graph, CatalogGraph) and set(request.args) <= {"page", "lang"}:
+        key = ("html", lang, request.path, tuple(request.args.items(multi=True)))
+        return graph.once(key, lambda: _catalog_html(graph, lang))
+    return _catalog_html(graph, lang)
+
+
+def _catalog_html(graph: Graph, lang: str) -> str:
     datasets = []
     for dataset in sorted(graph.objects(iri(), DCAT.dataset), key=lambda d: (d != iri("kg"), d != iri("kennzahlen"), str(d))):
         distributions = []
