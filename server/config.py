@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "KIK_QUERY_QUEUE_SECONDS": 2.0,
     # memory for answers of repeated queries (per build and server process); 0 turns the cache off
     "KIK_RESULT_CACHE_MB": 64.0,
+    # memory for rendered pages (server/pages/page_cache.py; per build and server process); 0 turns it off
+    "KIK_PAGE_CACHE_MB": 32.0,
     "KIK_MAX_QUERY_BYTES": 100_000,
     # publisher facts for the catalog (DCAT-AP.de); values from here and the data, not from code
     "KIK_PUBLISHER_NAME": "Projekt Kommunale Integrationskonzepte als Linked Data",
@@ -73,7 +75,7 @@ DEFAULTS: dict[str, Any] = {
     "KIK_CHECK_CONCURRENT": 2,  # checks at the same time (each in a process of its own); more wait briefly, then 503
 }
 
-NUMBERS = {"KIK_CATALOG_PAGE_SIZE": int, "KIK_QUERY_TIMEOUT": float, "KIK_QUERY_QUEUE_SECONDS": float, "KIK_RESULT_CACHE_MB": float, "KIK_MAX_RESULT_ROWS": int, "KIK_MAX_CONCURRENT_QUERIES": int, "KIK_MAX_QUERY_BYTES": int,
+NUMBERS = {"KIK_CATALOG_PAGE_SIZE": int, "KIK_QUERY_TIMEOUT": float, "KIK_QUERY_QUEUE_SECONDS": float, "KIK_RESULT_CACHE_MB": float, "KIK_PAGE_CACHE_MB": float, "KIK_MAX_RESULT_ROWS": int, "KIK_MAX_CONCURRENT_QUERIES": int, "KIK_MAX_QUERY_BYTES": int,
            "KIK_TEMPLATE_DOWNLOAD": int, "KIK_CHECK_PAGE": int, "KIK_CHECK_MAX_UPLOAD_BYTES": int,
            "KIK_CHECK_MAX_UNPACKED_BYTES": int, "KIK_CHECK_MAX_ROWS": int, "KIK_CHECK_TIMEOUT": float,
            "KIK_CHECK_CONCURRENT": int}

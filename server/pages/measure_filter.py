@@ -50,24 +50,21 @@ def parse(args: Mapping[str, str], getlist) -> Criteria:
     return Criteria(challenges=challenges, mode=mode, single=single, text=text)
 
 
-def matches(record: MeasureRecord, criteria: Criteria) -> bool:
-    """Whether one measure passes every active filter."""
-    if criteria.challenges:
-        wanted = set(criteria.challenges)
-        have = record.challenges
-        if criteria.mode == "alle" and not wanted <= have:
-            return False
-        if criteria.mode == "eine" and not wanted & have:
-            return False
-    for name, value in criteria.single.items():
-        if value not in record.facets.get(SINGLE[name], frozenset()):
-            return False
-    if criteria.text:
-        words = criteria.text.casefold().split()
-        if not all(word in record.texts for word in words):
-            return False
-    return True
-
-
 def apply(records: Iterable[MeasureRecord], criteria: Criteria) -> list[MeasureRecord]:
-    return [r for r in records if matches(r, criteria)]
+    """The records passing every active filter, in their order.
+
+    Each test is prepared once per call, not once per record: the text search runs over ~19 000
+    records at 400 municipalities, and splitting the words per record was half its time."""
+    found = list(records)
+    if criteria.challenges:
+        wanted = frozenset(criteria.challenges)
+        if criteria.mode == "alle":
+            found = [r for r in found if wanted <= r.challenges]
+        else:
+            found = [r for r in found if not wanted.isdisjoint(r.challenges)]
+    for name, value in criteria.single.items():
+        facet = SINGLE[name]
+        found = [r for r in found if value in r.facets.get(facet, frozenset())]
+    for word in criteria.text.casefold().split():
+        found = [r for r in found if word in r.texts]
+    return found

@@ -6,9 +6,12 @@ Routes use paths no dataset IRI can take (``/``, ``/massnahmen``, ``/vergleich``
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
+from collections import Counter
 from dataclasses import dataclass
+from itertools import chain
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -16,7 +19,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from server.pages import deployment, page_data
+from server.pages import deployment, page_cache, page_data
 from server.pages.chart_svg import line_chart
 from server.publishing.describe import describe
 from server.pages.i18n import LANGUAGES, format_number, request_lang, translate
@@ -275,6 +278,26 @@ def _fail(code: int, message: str):
     abort(code, description=message)
 
 
+def _page_key(lang: str, media_type: str) -> tuple:
+    """What a page's bytes depend on besides the build: the URL it was asked under (links are
+    absolute), the path, the query arguments as the views read them (decoded, values grouped by
+    name in first-seen order: the language switch and paging links repeat them in that order),
+    the language and the media type."""
+    return (public_base(), request.script_root, request.path,
+            tuple((name, tuple(values)) for name, values in request.args.lists()), lang, media_type)
+
+
+def _cached(media_type: str):
+    """A route whose successful answers are kept per build (``page_cache``)."""
+    def wrap(view):
+        @functools.wraps(view)
+        def answer(*args, **kwargs):
+            key = _page_key(_lang_or_default(), media_type)
+            return page_cache.cached(key, lambda: current_app.make_response(view(*args, **kwargs)))
+        return answer
+    return wrap
+
+
 # parameters the pages read once; a second value would be silently ignored, so it is refused
 SINGLE_VALUED = ("lang", "seite", "modus", "q", "skala", "iri", *SINGLE)
 
@@ -355,6 +378,7 @@ def _search_text() -> str:
 
 
 @bp.get("/")
+@_cached("text/html")
 def landing():
     """The deployment at a glance: counts, the heat map over all concepts, a searchable paged list."""
     lang = request_lang()
@@ -388,6 +412,7 @@ def landing():
 
 
 @bp.get("/kommune/<path:slug>")
+@_cached("text/html")
 def municipality_page(slug: str):
     """One municipality: its current concept and versions, completeness, goals, heat map, figures, documents."""
     lang = request_lang()
@@ -453,10 +478,21 @@ def _similar(iri: str, lang: str) -> list[tuple[Peer, float]]:
 def resource_html(iri: str, lang: str) -> str | None:
     """The HTML page of any dataset IRI, or ``None`` when the graph says nothing about it.
 
-    Called by ``server.linked_data`` inside a request, after content negotiation chose HTML.
+    Called by ``server.linked_data`` inside a request, after content negotiation chose HTML; kept
+    per build like the other pages (``lang`` may come from Accept-Language, so it is in the key).
     """
     if lang not in LANGUAGES:
         lang = "de"
+
+    def render() -> Response:
+        html = _resource_html(iri, lang)
+        return Response(html, mimetype="text/html") if html is not None else Response(status=204)
+
+    page = page_cache.cached((*_page_key(lang, "text/html"), iri), render)
+    return page.get_data(as_text=True) if page.status_code == 200 else None
+
+
+def _resource_html(iri: str, lang: str) -> str | None:
     store = _store()
     triples = describe(store, iri)
     if not any(t.subject.value == iri for t in triples):
@@ -494,6 +530,7 @@ def resource_html(iri: str, lang: str) -> str | None:
 
 
 @bp.get("/profil.svg")
+@_cached("image/svg+xml")
 def profile_file():
     """A measure's profile as a standalone SVG (grid, indices, legend) for reports."""
     lang = request_lang()
@@ -546,11 +583,9 @@ def _facet_options(found: list[page_data.MeasureRecord], labels: dict[str, str],
     at most ``FACET_OPTIONS``; a chosen value is always kept), and how many values were left out."""
     options, more = {}, {}
     for name, facet in SINGLE.items():
-        counted: dict[str, int] = {}
-        for record in found:
-            for value in record.facets.get(facet, ()):
-                counted[value] = counted.get(value, 0) + 1
-        ranked = sorted(counted, key=lambda v: (-counted[v], v))
+        counted = Counter(chain.from_iterable(record.facets.get(facet, ()) for record in found))
+        ranked = sorted(counted)  # by value, then (stable) most frequent first: both sorts without a Python key
+        ranked.sort(key=counted.__getitem__, reverse=True)
         kept = ranked[:FACET_OPTIONS]
         chosen = criteria.single.get(name)
         if chosen and chosen not in kept:
@@ -561,20 +596,26 @@ def _facet_options(found: list[page_data.MeasureRecord], labels: dict[str, str],
     return options, more
 
 
-def _filter_grids(found: list[page_data.MeasureRecord], criteria, grids: page_data.Grids) -> list[Grid]:
+def _used_grids(found: list[page_data.MeasureRecord], grids: page_data.Grids) -> set[str]:
+    """The grids of the challenges the found measures address."""
+    by_challenge = grids.by_challenge
+    return {by_challenge[c] for c in frozenset().union(*(r.challenges for r in found)) if c in by_challenge}
+
+
+def _filter_grids(used: set[str], criteria, grids: page_data.Grids) -> list[Grid]:
     """The challenge grids to filter by: that of a chosen concept, of chosen challenges, or of the
-    results when they use at most ``MAX_FILTER_GRIDS`` grids (each municipality has its own)."""
+    results when they use at most ``MAX_FILTER_GRIDS`` grids (``used``; each municipality has its own)."""
     wanted = {grids.by_challenge[c] for c in criteria.challenges if c in grids.by_challenge}
     concept = criteria.single.get("konzept")
     if concept and concept in grids.by_concept:
         wanted.add(grids.by_concept[concept])
-    used = {grids.by_challenge[c] for r in found for c in r.challenges if c in grids.by_challenge}
     if len(used) <= MAX_FILTER_GRIDS:
         wanted |= used
     return [grids.by_iri[g] for g in sorted(wanted) if g in grids.by_iri]
 
 
 @bp.get("/massnahmen")
+@_cached("text/html")
 def measures_list():
     """Measures with filters, 50 per page, with counts per facet value."""
     lang = request_lang()
@@ -590,9 +631,8 @@ def measures_list():
     shown = found[page.start:page.stop]
     def facets() -> tuple:
         options, more = _facet_options(found, data.labels, criteria)
-        used = _filter_grids(found, criteria, grids)
-        every = len({grids.by_challenge[c] for r in found for c in r.challenges if c in grids.by_challenge})
-        return options, more, used, every
+        every = _used_grids(found, grids)
+        return options, more, _filter_grids(every, criteria, grids), len(every)
 
     # without a filter the counts are the same for every visitor: once per build
     options, more, used_grids, all_used = (facets() if criteria.active else
@@ -640,6 +680,7 @@ def _municipality_by_concept(lang: str) -> dict[str, page_data.Municipality]:
 
 
 @bp.get("/vergleich")
+@_cached("text/html")
 def compare():
     lang = request_lang()
     chosen = list(dict.fromkeys(v for v in request.args.getlist("m") if v))
@@ -718,6 +759,7 @@ GRIDS_PER_PAGE = 24
 
 
 @bp.get("/raster")
+@_cached("text/html")
 def grids_side_by_side():
     """Heat maps next to each other, on one colour scale unless asked otherwise: the chosen
     municipalities (``k``), else one page (``seite``) of all or of those matching ``q``."""
