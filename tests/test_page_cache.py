@@ -232,7 +232,10 @@ def test_the_catalog_keeps_each_format_and_page_apart(cached):
             if accept != "text/html":
                 assert f"http://{host}/".encode() in first.data, (url, accept, host)
     html = answers[("a.example", "/catalog", "text/html")].get_data(as_text=True)
-    assert 'lang="de"' in html and 'lang="en"' in answers[("a.example", "/catalog?lang=en", "text/html")].get_data(as_text=True)
+    assert '<html lang="de"' in html
+    assert '<html lang="en"' in answers[("a.example", "/catalog?lang=en", "text/html")].get_data(as_text=True)
+    english = client.get("/catalog", headers={"Host": "a.example", "Accept": "text/html", "Accept-Language": "en"})
+    assert '<html lang="en"' in english.get_data(as_text=True), "the language from Accept-Language has its own page"
     graphs = {}
     for (host, url, accept), answer in answers.items():
         if accept == "text/html":
