@@ -138,7 +138,7 @@ def keep(key: tuple, response: Response) -> Page | None:
     body = response.get_data()
     headers = tuple((name, value) for name, value in response.headers.items())
     size = len(body) + sum(len(n) + len(v) for n, v in headers) + len(repr(key)) + OVERHEAD
-    return Page(status=200, headers=headers, body=body, size=size)
+    return Page(status=response.status_code, headers=headers, body=body, size=size)
 
 
 def cached(key: tuple, render: Callable[[], Response]) -> Response:
