@@ -35,7 +35,7 @@ import pyoxigraph as ox
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import SKOS
 
-from kg import jsonld
+from kg import jsonld, page_summaries
 from kg.build import REPOSITORY, VOCABULARIES, check_settings, municipality_graph
 from kg.errors import SourceError
 from kg.export import CACHE_FOLDER, DUMP_FORMATS, JSONLD_FILE, _ox_term
@@ -385,8 +385,9 @@ def write_dumps(pieces: list[Piece], folder: Path, context: dict | None, store: 
     streamed from the pieces (no format is held in memory whole): N-Triples and N-Quads by merging
     the pieces' sorted lines; Turtle, RDF/XML and TriG re-written by Oxigraph from those; JSON-LD by
     merging the pieces' node objects in id order. After the first two, the writers run side by side
-    in ``jobs`` forked processes. The store is the ``previous`` build's, changed by the pieces that
-    differ, when that build was made from pieces too (``update_store``)."""
+    in ``jobs`` forked processes; the pages' data (``kg.page_summaries``) is read from the store.
+    The store is the ``previous`` build's, changed by the pieces that differ, when that build was
+    made from pieces too (``update_store``)."""
     _TASK_ARGS[:] = [pieces, folder, context, store, previous]
     try:
         _run_tasks(["kg.nt", "kg.nq"], jobs, step)
@@ -431,6 +432,7 @@ def _task(name: str) -> str:
         if previous is None or not update_store(pieces, store, previous):
             write_store(folder, store)
         write_store_pieces(pieces, store)
+        page_summaries.write(folder, store)  # the pages' data, asked of the store once here, not per server start
     elif name == JSONLD_FILE:
         write_jsonld(pieces, folder / JSONLD_FILE, context)
         gzip_copies(folder, [name])

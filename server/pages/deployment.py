@@ -12,7 +12,7 @@ import statistics
 from dataclasses import dataclass
 
 from server.pages import page_data
-from server.pages.page_data import PREFIXES, Municipality, memo
+from server.pages.page_data import Municipality, memo
 from server.pages.profiles import Cell, Grid
 from server.publishing.iri import dataset_base
 from server.store.interface import Store
@@ -72,12 +72,8 @@ def directory(store: Store, lang: str) -> Directory:
 
 
 def measures_per_concept(store: Store) -> dict[str, int]:
-    """Recorded measures of each concept version (one grouped query per build)."""
-    def compute() -> dict[str, int]:
-        rows = store.select(PREFIXES + """SELECT ?c (COUNT(DISTINCT ?m) AS ?n) WHERE {
-            ?m a kik:Measure ; dct:isPartOf ?c } GROUP BY ?c""")
-        return {row["c"].value: int(row["n"].value) for row in rows}
-    return memo(store, ("per-concept",), compute)
+    """Recorded measures of each concept version (written by the build, else one grouped query)."""
+    return page_data.summary(store, "measures_per_concept")
 
 
 # ---------------------------------------------------------------------------------------------

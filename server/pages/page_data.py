@@ -1,7 +1,10 @@
 """What the pages for people read from the store: a handful of SPARQL queries, shaped into records.
 
 The store holds one immutable build, so each result is computed once per app and language
-(``memo``); a page then costs at most a few queries even with many measures.
+(``memo``); a page then costs at most a few queries even with many measures. The deployment-wide
+data (municipalities, grids, counts, measure records) is language-independent and written by
+``kg build`` (``kg.page_summaries``): read from there when the file belongs to the served build,
+else asked of the store by the same functions (an external store, an older build).
 """
 
 from __future__ import annotations
@@ -18,17 +21,14 @@ from typing import Any, TypeVar
 import pyoxigraph as ox
 from flask import current_app
 
+from kg import page_summaries
+from kg.page_summaries import Pair, as_int as _int, term_value as _v
 from server.pages.labels import local_name, pick
 from server.pages.profiles import Cell, Grid
+from server.publishing.void import build_file
 from server.store.interface import Store
 
-PREFIXES = """
-PREFIX kik: <https://w3id.org/kik/ontology#>
-PREFIX dct: <http://purl.org/dc/terms/>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX qb: <http://purl.org/linked-data/cube#>
+PREFIXES = page_summaries.PREFIXES + """PREFIX qb: <http://purl.org/linked-data/cube#>
 PREFIX dcat: <http://www.w3.org/ns/dcat#>
 PREFIX schema: <http://schema.org/>
 PREFIX foaf: <http://xmlns.com/foaf/0.1/>
@@ -71,18 +71,6 @@ def memo(store: Store, key: tuple, compute: Callable[[], T]) -> T:
     return cache[full_key]
 
 
-def _v(row: dict, name: str) -> str | None:
-    term = row.get(name)
-    return None if term is None else term.value
-
-
-def _int(text: str | None, default: int = 0) -> int:
-    try:
-        return int(text) if text is not None else default
-    except ValueError:
-        return default
-
-
 def parse_day(text: str) -> date | None:
     """A reference period as a day: ``2019-12-31``, ``2019-12``, ``2019`` (start of the period)."""
     parts = text.strip()[:10].split("-")
@@ -99,25 +87,28 @@ def parse_day(text: str) -> date | None:
 
 def labels_for(store: Store, iris: set[str], lang: str) -> dict[str, str]:
     """Labels for many IRIs in one query (chosen language, fallback), last path segment otherwise."""
-    found = label_literals(store, iris)
-    return {i: pick(found.get(i, []), lang) or local_name(i) for i in found}
+    found = page_summaries.label_literals(store.select, iris)
+    return {i: pick_pair(found.get(i, []), lang) or local_name(i) for i in found}
 
 
-def label_literals(store: Store, iris: set[str]) -> dict[str, list[ox.Literal]]:
-    """Every label literal of the given IRIs (queries of 500 IRIs each), for picking a language later."""
-    clean = sorted(i for i in iris if i and not any(ch in i for ch in '<>"{}|^`\\ \n'))
-    found: dict[str, list[ox.Literal]] = {i: [] for i in clean}
-    for start in range(0, len(clean), 500):
-        values = " ".join(f"<{i}>" for i in clean[start:start + 500])
-        # ``?p`` as a FILTER, not a second VALUES: Oxigraph then looks up each ?s instead of joining
-        # every label in the store (4 s instead of 27 ms for 500 IRIs at 400 municipalities)
-        rows = store.select(
-            PREFIXES + f"SELECT ?s ?l WHERE {{ VALUES ?s {{ {values} }} "
-            "?s ?p ?l FILTER(?p IN (skos:prefLabel, dct:title, rdfs:label)) }"
-        )
-        for row in rows:
-            found[row["s"].value].append(row["l"])
-    return found
+def pick_pair(pairs: list[Pair], lang: str) -> str | None:
+    """``labels.pick``'s choice among ``[value, language]`` pairs sorted by value (the build's page
+    data): the one in ``lang``, else German, else one without language, else the first."""
+    for wanted in (lang, "de", ""):
+        for value, language in pairs:
+            if language == wanted:
+                return value
+    return pairs[0][0] if pairs else None
+
+
+def summary(store: Store, name: str) -> Any:
+    """One section of the build's page data (``kg.page_summaries.SECTIONS``): from the build's
+    pages.json when it belongs to the served build, else computed from the store the same way."""
+    def compute() -> Any:
+        data = memo(store, ("pages.json",), lambda: {k: v for k, v in (build_file(store) or {}).items() if k != "void"})
+        found = data.get(name)
+        return found if found is not None else page_summaries.SECTIONS[name](store.select)
+    return memo(store, ("summary", name), compute)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,55 +140,17 @@ def municipalities(store: Store, lang: str) -> list[Municipality]:
 
 
 def _municipalities(store: Store, lang: str) -> list[Municipality]:
-    # three small queries instead of one with a property path and four OPTIONALs: Virtuoso 7 drops
-    # rows of that one (older concept versions), and each of these is a plain scan for every engine
-    versions = store.select(PREFIXES + """
-        SELECT DISTINCT ?m ?c WHERE {
-          ?current a kik:IntegrationConcept ; kik:municipality ?m .
-          ?current prov:wasRevisionOf* ?c .
-        }""")
-    details = store.select(PREFIXES + """
-        SELECT ?c ?issued ?accepted ?prev WHERE {
-          ?c a kik:IntegrationConcept .
-          { ?c dct:issued ?issued } UNION { ?c dct:dateAccepted ?accepted } UNION { ?c prov:wasRevisionOf ?prev }
-        }""")
-    places = store.select(PREFIXES + """
-        SELECT ?m ?fict ?g WHERE {
-          ?m a kik:Municipality .
-          { ?m kik:fictional ?fict } UNION { GRAPH ?g { ?m a kik:Municipality } }
-        }""")
-    concepts: dict[str, dict[str, Concept]] = defaultdict(dict)
-    for row in versions:
-        m, c = _v(row, "m"), _v(row, "c")
-        concepts[m].setdefault(c, Concept(iri=c, label=""))
-    by_iri = {c: concept for versions_of in concepts.values() for c, concept in versions_of.items()}
-    for row in details:
-        concept = by_iri.get(_v(row, "c"))
-        if concept is None:
-            continue
-        concept.issued = concept.issued or _v(row, "issued")
-        concept.accepted = concept.accepted or _v(row, "accepted")
-        prev = _v(row, "prev")
-        if prev and prev not in concept.revision_of:
-            concept.revision_of.append(prev)
-    info: dict[str, tuple[bool, str | None]] = {}
-    for row in places:
-        m = _v(row, "m")
-        fictional, graph = info.get(m, (False, None))
-        info[m] = (fictional or _v(row, "fict") == "true", graph or _v(row, "g"))
-    for m in concepts:
-        info.setdefault(m, (False, None))
-    names = labels_for(store, set(concepts) | {c for cs in concepts.values() for c in cs}, lang)
     result = []
-    for m, versions in concepts.items():
-        for concept in versions.values():
-            concept.label = names.get(concept.iri, local_name(concept.iri))
-        older = {p for c in versions.values() for p in c.revision_of}
-        ordered = sorted(versions.values(), key=lambda c: (c.issued or "", c.iri), reverse=True)
+    for entry in summary(store, "municipalities"):
+        versions = [Concept(iri=c["iri"], label=pick_pair(c["labels"], lang) or local_name(c["iri"]),
+                            issued=c["issued"], accepted=c["accepted"], revision_of=list(c["revision_of"]))
+                    for c in entry["concepts"]]
+        older = {p for c in versions for p in c.revision_of}
+        ordered = sorted(versions, key=lambda c: (c.issued or "", c.iri), reverse=True)
         heads = [c for c in ordered if c.iri not in older] or ordered
         result.append(Municipality(
-            iri=m, label=names.get(m, local_name(m)), fictional=info[m][0], graph=info[m][1],
-            concepts=ordered, current=heads[0],
+            iri=entry["iri"], label=pick_pair(entry["labels"], lang) or local_name(entry["iri"]),
+            fictional=entry["fictional"], graph=entry["graph"], concepts=ordered, current=heads[0],
         ))
     result.sort(key=lambda mu: (mu.fictional, mu.label.casefold()))
     return result
@@ -220,46 +173,26 @@ def grids(store: Store, lang: str) -> Grids:
 
 
 def _grids(store: Store, lang: str) -> Grids:
-    rows = store.select(PREFIXES + """
-        SELECT ?grid ?rows ?cols ?c ?idx ?row ?col ?l WHERE {
-          ?grid a kik:ChallengeGrid .
-          OPTIONAL { ?grid kik:gridRows ?rows } OPTIONAL { ?grid kik:gridColumns ?cols }
-          ?c skos:inScheme ?grid ; kik:gridIndex ?idx ; kik:gridRow ?row ; kik:gridColumn ?col .
-          OPTIONAL { ?c skos:prefLabel ?l }
-        }""")
-    shape: dict[str, tuple[int, int]] = {}
-    cells: dict[str, dict[str, tuple[int, int, int]]] = defaultdict(dict)
-    names: dict[str, list[ox.Literal]] = defaultdict(list)
-    for row in rows:
-        grid, challenge = _v(row, "grid"), _v(row, "c")
-        cells[grid][challenge] = (_int(_v(row, "idx")), _int(_v(row, "row")), _int(_v(row, "col")))
-        shape[grid] = (_int(_v(row, "rows")), _int(_v(row, "cols")))
-        if "l" in row:
-            names[challenge].append(row["l"])
+    found = summary(store, "grids")
+    names = found["labels"]
     by_iri, by_challenge = {}, {}
-    for grid, members in cells.items():
-        n_rows = shape[grid][0] or max(r for _, r, _ in members.values())
-        n_cols = shape[grid][1] or max(c for _, _, c in members.values())
+    for grid, entry in found["grids"].items():
+        members = entry["cells"]
+        n_rows = entry["rows"] or max(r for _, r, _ in members.values())
+        n_cols = entry["columns"] or max(c for _, _, c in members.values())
         built = tuple(sorted(
-            (Cell(iri=c, index=i, row=r, column=col, label=pick(names[c], lang) or local_name(c))
+            (Cell(iri=c, index=i, row=r, column=col, label=pick_pair(names.get(c, []), lang) or local_name(c))
              for c, (i, r, col) in members.items()),
             key=lambda cell: cell.index,
         ))
         by_iri[grid] = Grid(iri=grid, rows=n_rows, columns=n_cols, cells=built)
         by_challenge.update({c.iri: grid for c in built})
-    links = store.select(PREFIXES + "SELECT ?c ?g WHERE { ?c kik:challengeGrid ?g }")
-    by_concept = {_v(r, "c"): _v(r, "g") for r in links}
-    return Grids(by_iri=by_iri, by_concept=by_concept, by_challenge=by_challenge)
+    return Grids(by_iri=by_iri, by_concept=dict(found["by_concept"]), by_challenge=by_challenge)
 
 
 def challenge_counts(store: Store) -> dict[str, int]:
     """How many measures address each challenge (the heat map)."""
-    def compute() -> dict[str, int]:
-        rows = store.select(PREFIXES + """
-            SELECT ?c (COUNT(DISTINCT ?m) AS ?n) WHERE { ?m a kik:Measure ; kik:addressesChallenge ?c }
-            GROUP BY ?c""")
-        return {_v(r, "c"): _int(_v(r, "n")) for r in rows}
-    return memo(store, ("counts",), compute)
+    return summary(store, "challenge_counts")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -307,71 +240,39 @@ class Measures:
 def measures(store: Store, lang: str) -> Measures:
     """All measures with their facets and the labels of every facet value, in ``lang``.
 
-    The statements are read once for both languages and not kept (at 400 municipalities they are
-    429 000 terms; the records are what the pages use)."""
+    The build's pages-measures.json (or the same statements read from the store) is shaped into
+    records for both languages and not kept: at 400 municipalities the records are what the pages
+    use, and the two languages share each record's facets and search text."""
     def compute() -> dict[str, Measures]:
-        raw, literals = _measure_statements(store)
-        return {language: _measures(raw, literals, language) for language in ("de", "en")}
+        data = build_file(store, page_summaries.MEASURES_FILE)
+        raw = data["measures"] if data else page_summaries.measures(store.select)
+        with page_summaries.without_cyclic_gc():
+            return _measures(raw)
     found = memo(store, ("measures",), compute)
     return found.get(lang) or found["de"]
 
 
-_MEASURE_PREDICATES = {
-    "https://w3id.org/kik/ontology#addressesChallenge": "challenges",
-    "https://w3id.org/kik/ontology#inActionField": "fields",
-    "http://www.w3.org/ns/prov#wasAssociatedWith": "actors",
-    "https://w3id.org/kik/ontology#targetGroup": "target_groups",
-    "https://w3id.org/kik/ontology#ageRange": "age_ranges",
-    "https://w3id.org/kik/ontology#fundingSource": "funding",
-    "http://purl.org/dc/terms/isPartOf": "concepts",
-    "https://w3id.org/kik/ontology#servesGoal": "goals",
-}
-
-
-def _measure_statements(store: Store) -> tuple[dict[str, dict[str, list]], dict[str, list[ox.Literal]]]:
-    """Every measure's titles, descriptions and facet values, and the label literals of those values:
-    the language-independent part."""
-    facet_values = ", ".join(FACETS.values())
-    # each branch starts from ``?m a kik:Measure`` and filters ``?p`` (a VALUES ?p block would be
-    # joined with every triple of those predicates)
-    rows = store.select(PREFIXES + f"""
-        SELECT ?m ?p ?o WHERE {{
-          {{ ?m a kik:Measure ; ?p ?o .
-             FILTER(?p IN (dct:title, rdfs:label, dct:description, kik:fictional, {facet_values})) }}
-          UNION {{ ?m a kik:Measure ; kik:inActionField ?f . ?f kik:servesGoal ?o . BIND(kik:servesGoal AS ?p) }}
-        }}""")
-    raw: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    referenced: set[str] = set()
-    for row in rows:
-        predicate, value = row["p"].value, row["o"]
-        raw[row["m"].value][predicate].append(value)
-        if predicate in _MEASURE_PREDICATES and isinstance(value, ox.NamedNode):
-            referenced.add(value.value)
-    return raw, label_literals(store, referenced)
-
-
-def _measures(raw: dict[str, dict[str, list]], literals: dict[str, list[ox.Literal]], lang: str) -> Measures:
-    dct = "http://purl.org/dc/terms/"
-    kik = "https://w3id.org/kik/ontology#"
-    records = []
-    for iri, props in raw.items():
-        titles = props.get(dct + "title", []) or props.get("http://www.w3.org/2000/01/rdf-schema#label", [])
-        descriptions = props.get(dct + "description", [])
-        facets = {
-            name: frozenset(o.value for o in props.get(predicate, []) if isinstance(o, ox.NamedNode))
-            for predicate, name in _MEASURE_PREDICATES.items()
-        }
-        records.append(MeasureRecord(
-            iri=iri,
-            title=pick(titles, lang) or local_name(iri),
-            description=pick(descriptions, lang) or "",
-            fictional=any(o.value == "true" for o in props.get(kik + "fictional", [])),
-            texts=" ".join(o.value for o in [*titles, *descriptions]).casefold(),
-            facets=facets,
-        ))
-    records.sort(key=lambda r: (r.title.casefold(), r.iri))
-    labels = {i: pick(found, lang) or local_name(i) for i, found in literals.items()}
-    return Measures(records=records, labels=labels)
+def _measures(raw: dict) -> dict[str, Measures]:
+    values: list[str] = raw["values"]
+    sets: dict[tuple[int, ...], frozenset[str]] = {(): frozenset()}  # equal facet sets shared (memory)
+    shared = []  # per record: what both languages' records share (facets, search text)
+    for iri, titles, descriptions, fictional, positions in raw["records"]:
+        facets = {}
+        for name in page_summaries.MEASURE_FACETS:
+            key = tuple(positions.get(name, ()))
+            facets[name] = sets.get(key) or sets.setdefault(key, frozenset(values[i] for i in key))
+        text = " ".join(value for value, _ in [*titles, *descriptions]).casefold()
+        shared.append((iri, titles, descriptions, bool(fictional), text, facets))
+    found = {}
+    for lang in ("de", "en"):
+        records = [MeasureRecord(iri=iri, title=pick_pair(titles, lang) or local_name(iri),
+                                 description=pick_pair(descriptions, lang) or "", fictional=fictional, texts=text,
+                                 facets=facets)
+                   for iri, titles, descriptions, fictional, text, facets in shared]
+        records.sort(key=lambda r: (r.title.casefold(), r.iri))
+        labels = {v: pick_pair(pairs, lang) or local_name(v) for v, pairs in zip(values, raw["labels"])}
+        found[lang] = Measures(records=records, labels=labels)
+    return found
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,80 +7,49 @@ so DCAT and VoID describe the same thing. Linksets group links to outside IRIs b
 
 from __future__ import annotations
 
-from collections import Counter
-from urllib.parse import urlsplit
-
 from flask import render_template
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, XSD
 
-from kg.namespace import PREFIXES, WD
+from kg import page_summaries
+from kg.namespace import WD
+from kg.page_summaries import vocabulary_of
 from kg.portal import SHAPES_GRAPH, VALIDATION_GRAPH
 from server.publishing import build_info
 from server.publishing import catalog
 from server.publishing import downloads
 from server.publishing.iri import dataset_base, public_base
 from server.publishing.terms import curie
+from server.store.embedded import EmbeddedStore
 
 VOID = Namespace("http://rdfs.org/ns/void#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 DUMP_FEATURES = {".ttl": "Turtle", ".nt": "N-Triples", ".rdf": "RDF_XML", ".jsonld": "JSON-LD", ".trig": "TriG", ".nq": "N-Quads"}
-# namespaces of vocabularies (terms), as opposed to datasets we link to (Wikidata entities)
-VOCABULARIES = sorted({*PREFIXES.values(), str(RDF), "http://www.w3.org/2000/01/rdf-schema#",
-                       "http://www.w3.org/2006/vcard/ns#"} - {str(WD)}, key=len, reverse=True)
-
-COUNTS = """
-SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?p) AS ?properties)
-       (COUNT(DISTINCT ?o) AS ?objects) WHERE { ?s ?p ?o }
-"""
-ENTITIES = "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), \"%s\")) }"
-CLASSES = "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY ?class"
-PROPERTIES = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p"
-OUTGOING = """
-SELECT ?p ?o WHERE {
-  ?s ?p ?o . FILTER(isIRI(?s) && isIRI(?o) && STRSTARTS(STR(?s), "%s") && !STRSTARTS(STR(?o), "%s"))
-  FILTER(?p != <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>)
-}
-"""
 
 
-def vocabulary_of(iri: str) -> str | None:
-    """The namespace of a known vocabulary that ``iri`` belongs to."""
-    return next((namespace for namespace in VOCABULARIES if iri.startswith(namespace)), None)
-
-
-def target_of(iri: str) -> str:
-    """Which outside dataset a link goes to: Wikidata, or the site (scheme and host) of the IRI."""
-    if iri.startswith(str(WD)):
-        return str(WD)
-    parts = urlsplit(iri)
-    return f"{parts.scheme}://{parts.netloc}/"
+def build_file(store, name: str = page_summaries.SUMMARY_FILE) -> dict | None:
+    """The page data ``kg build`` wrote (``kg.page_summaries``) when it belongs to the build this
+    embedded store holds (its build.json lists the file with these bytes and checksum); None
+    otherwise (an external store: what it holds is its own; an older build without the file; a
+    file of another build)."""
+    if not isinstance(store, EmbeddedStore):
+        return None
+    return page_summaries.read(store.dist, store.build, name)
 
 
 def statistics() -> dict:
-    """Every number VoID publishes, computed once per served build."""
+    """Every number VoID publishes, computed once per served build (by ``kg build`` where it could)."""
     store = build_info.store()
     cache = getattr(store, "_void_statistics", None)
     if cache is not None:
         return cache
     base = dataset_base()
-    counts = store.select(COUNTS)[0]
-    links = Counter()
-    for row in store.select(OUTGOING % (base, base)):
-        target = row["o"].value
-        if vocabulary_of(target) is None:
-            links[(target_of(target), row["p"].value)] += 1
-    result = {
-        "triples": int(counts["triples"].value),
-        "subjects": int(counts["subjects"].value),
-        "properties": int(counts["properties"].value),
-        "objects": int(counts["objects"].value),
-        "entities": int(store.select(ENTITIES % base)[0]["n"].value),
-        "classes": [(row["class"].value, int(row["n"].value)) for row in store.select(CLASSES)],
-        "property_counts": [(row["p"].value, int(row["n"].value)) for row in store.select(PROPERTIES)],
-        "links": sorted(((t, p, n) for (t, p), n in links.items()), key=lambda item: (item[0] != str(WD), item[0], item[1])),
-    }
+    written = build_file(store) or {}
+    if written.get("dataset_base") == base and "void" in written:
+        result = written["void"]
+    else:
+        result = page_summaries.void_statistics(store.select, base)
     try:
         store._void_statistics = result
     except AttributeError:  # a store that does not take attributes is simply asked again
