@@ -254,6 +254,10 @@ def _write_build(args, data_dirs, progress, shapes, report, stats, graphs, dumps
         from kg import portal  # per-concept dumps, concepts.json, kennzahlen.csv; ontology, shapes, report as graphs
         progress.detail("Konzept-Dateien / per-concept files (kg.portal)")
         portal_manifest = portal.write_portal_files(folder, data_dirs, _jsonld_context(), export.store_dir(folder), nodes)
+        from kg import page_summaries
+        if not (folder / page_summaries.SUMMARY_FILE).is_file():  # the incremental writers made it beside the store
+            progress.detail("Seitendaten / the pages' data (kg.page_summaries)")
+            page_summaries.write(folder, export.store_dir(folder))
         progress.step("Komprimieren und Prüfsummen / gzip and checksums")
         export.gzip_copies(folder, [name for name in (*export.DUMP_FORMATS, export.JSONLD_FILE)
                                     if not (folder / f"{name}.gz").is_file()])  # the incremental writers made theirs

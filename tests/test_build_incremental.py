@@ -165,6 +165,12 @@ def test_folders_describing_one_resource_are_validated_as_a_whole(sources: Path,
     report = validate(union_graph(dataset), load_shapes())
     assert (dist / "validation.json").read_text(encoding="utf-8") == format_report(report, fmt="json")
     assert second.base != first.base
+    # the pages' data is written on this path too, and listed, so the server reads it instead of the store
+    listed = json.loads((dist / "build.json").read_text(encoding="utf-8"))["files"]
+    for name in ("pages.json", "pages-measures.json"):
+        assert name in listed and (dist / name).stat().st_size == listed[name]["bytes"], name
+    measures = json.loads((dist / "pages-measures.json").read_text(encoding="utf-8"))["measures"]
+    assert measures["records"], "measure records"
 
 
 def test_a_changed_shapes_file_or_code_changes_every_key(sources: Path) -> None:
