@@ -98,15 +98,36 @@ def respond(graph: Graph, url: str, fmt: Format, html: Callable[[], str | None])
         page = html()
         if page is None:
             page = render_template("ld/resource.html", **resource_view(graph, url, language()))
-        response = Response(with_alternates(page, url), mimetype="text/html")
-    else:
-        context = load_context(build_info.dist_dir() / "context.jsonld")
-        response = Response(serialize(graph, fmt, context), mimetype=fmt.media_type)
-        response.headers["Access-Control-Allow-Origin"] = "*"
+        return html_response(page, url)
+    context = load_context(build_info.dist_dir() / "context.jsonld")
+    response = Response(serialize(graph, fmt, context), mimetype=fmt.media_type)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return _pattern_headers(response, url, fmt)
+
+
+def html_response(page: str, url: str) -> Response:
+    """A resource's page for people, with the same headers as its RDF answers."""
+    return _pattern_headers(Response(with_alternates(page, url), mimetype="text/html"), url, FORMATS[HTML])
+
+
+def _pattern_headers(response: Response, url: str, fmt: Format) -> Response:
     response.headers["Content-Location"] = f"{url}.{fmt.key}"
     response.headers["Vary"] = "Accept, Accept-Language"
     response.headers["Link"] = link_header(url)
     return response
+
+
+def known(iri: str) -> bool:
+    """Whether ``graph_of(iri)`` would describe something (a graph name, or a subject or object of a
+    triple), asked without building the description."""
+    if not usable(iri):
+        return False
+    if iri in (build_info.build().get("graphs") or {}):
+        return True
+    try:
+        return build_info.store().ask(f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }}")
+    except SyntaxError:
+        return False
 
 
 def resource_view(graph: Graph, url: str, lang: str) -> dict:
@@ -250,6 +271,11 @@ def dereference(path: str):
         graph = with_data(document.graph(), to_dataset(stem))
         return respond(graph, url, fmt, lambda: document.html(graph, lang))
     iri = to_dataset(stem)
+    if fmt.key == HTML and known(iri):
+        # the pages keep their rendered HTML per build: no description is built when a page exists
+        page = resource_html(iri, lang)
+        if page is not None:
+            return html_response(page, url)
     graph = graph_of(iri)
     if graph is None:
         return problem(
