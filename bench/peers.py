@@ -43,11 +43,11 @@ def accept_for(query: str) -> str:
     return GRAPH_TURTLE if match and match.group(1).upper() in ("CONSTRUCT", "DESCRIBE") else SELECT_JSON
 
 
-def start_ours(dist: Path, logs: Path, started: float, cache: bool = True) -> Running:
+def start_ours(dist: Path, logs: Path, started: float, cache: bool = True, settings: dict[str, str] | None = None) -> Running:
     """Our server with production settings; ``cache=False`` turns the answer cache off, so every
-    request is evaluated (the figure to compare query engines by)."""
+    request is evaluated (the figure to compare query engines by); ``settings`` are more KIK_* variables."""
     port = procs.free_port()
-    env = {"KIK_DIST": str(dist)} | ({} if cache else {"KIK_RESULT_CACHE_MB": "0"})
+    env = {"KIK_DIST": str(dist)} | ({} if cache else {"KIK_RESULT_CACHE_MB": "0"}) | (settings or {})
     process = procs.start(
         [str(BIN / "waitress-serve"), "--threads=8", f"--listen=127.0.0.1:{port}", "server.wsgi:app"],
         logs / ("ours.log" if cache else "ours-nocache.log"), cwd=REPOSITORY, env=env,
