@@ -48,10 +48,6 @@ DEFAULTS: dict[str, Any] = {
     "KIK_CATALOG_TITLE_EN": "Municipal integration concepts as linked data",
     "KIK_CATALOG_DESCRIPTION_DE": "Katalog der offenen Daten des Projekts: der Wissensgraph kommunaler Integrationskonzepte und sein SPARQL-Endpunkt.",
     "KIK_CATALOG_DESCRIPTION_EN": "Catalogue of the project's open data: the knowledge graph of municipal integration concepts and its SPARQL endpoint.",
-    "KIK_DATASET_TITLE_DE": "Kommunales Integrationskonzept der Stadt Hamm als Wissensgraph",
-    "KIK_DATASET_TITLE_EN": "Municipal integration concept of the City of Hamm as a knowledge graph",
-    "KIK_DATASET_DESCRIPTION_DE": "Ziele, Handlungsfelder, Herausforderungen, Maßnahmen, Akteure, Quellen und Kennzahlen kommunaler Integrationskonzepte als RDF, jede Aussage mit ihrer Quelle; enthält zusätzlich ausdrücklich als fiktiv gekennzeichnete Beispieldaten.",
-    "KIK_DATASET_DESCRIPTION_EN": "Goals, action fields, challenges, measures, actors, sources and figures of municipal integration concepts as RDF, each statement with its source; also contains example data explicitly marked as fictional.",
     # /catalog: datasets per page (hydra:PagedCollection beyond that), and whether concepts marked
     # fictional (datensatz.toml ``fictional = true``) are listed; then their titles say they are fictional
     "KIK_CATALOG_PAGE_SIZE": 100,
