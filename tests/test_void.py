@@ -123,3 +123,29 @@ def test_example_query_lists_the_ontologys_terms_with_labels(app):
              if r["art"]["value"] == str(OWL_CLASS) and "bezeichnung" in r}
     assert found == labelled
     assert {r["version"]["value"] for r in rows} == {str(ontology.value(URIRef(ONTOLOGY), URIRef("http://www.w3.org/2002/07/owl#versionIRI")))}
+
+
+def test_void_answers_are_kept_per_build_and_bounded(app, monkeypatch) -> None:
+    """VoID is made once per build and format; what is sent from memory equals what is made afresh,
+    requests with other parameters are not kept, the number kept is bounded, a new build starts afresh."""
+    from server.publishing import dereference
+
+    client = app.test_client()
+    kept = app.extensions.setdefault(dereference.DOCUMENT_ANSWERS, {})
+    kept.clear()
+    turtle = {"Accept": "text/turtle"}
+    first = client.get("/.well-known/void", headers=turtle)
+    assert first.status_code == 200 and len(kept) == 1
+    assert client.get("/.well-known/void", headers=turtle).data == first.data
+    kept.clear()
+    assert client.get("/.well-known/void", headers=turtle).data == first.data, "kept bytes differ from fresh ones"
+    assert client.get("/.well-known/void?x=1", headers=turtle).status_code == 200
+    assert len(kept) == 1, "a request with another parameter was kept"
+    monkeypatch.setattr(dereference, "DOCUMENT_ANSWERS_KEPT", 3)
+    for accept in ("application/n-triples", "application/ld+json", "application/rdf+xml", "text/html"):
+        assert client.get("/.well-known/void", headers={"Accept": accept}).status_code == 200
+    assert len(kept) == 3
+    store = app.extensions["kik.store"]
+    monkeypatch.setitem(store.build, "build", "a-newer-build")
+    assert client.get("/.well-known/void", headers=turtle).status_code == 200
+    assert {key[1] for key in kept} == {"a-newer-build"}, "answers of the older build are kept"
