@@ -28,7 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "KIK_QUERY_QUEUE_SECONDS": 2.0,
     # memory for answers of repeated queries (per build and server process); 0 turns the cache off
     "KIK_RESULT_CACHE_MB": 64.0,
-    # memory for rendered pages (server/pages/page_cache.py; per build and server process); 0 turns it off
+    # memory for rendered pages (server/publishing/page_cache.py; per build and server process); 0 turns it off
     "KIK_PAGE_CACHE_MB": 32.0,
     "KIK_MAX_QUERY_BYTES": 100_000,
     # publisher facts for the catalog (DCAT-AP.de); values from here and the data, not from code

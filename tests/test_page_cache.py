@@ -1,4 +1,4 @@
-"""The pages' response cache (server/pages/page_cache.py): a kept page is the page the views render,
+"""The pages' response cache (server/publishing/page_cache.py): a kept page is the page the views render,
 no two different requests share an entry, the memory bound holds, a swap serves the new build;
 and the catalog's kept serialisations are those of its graph.
 
@@ -18,8 +18,8 @@ import pytest
 from rdflib import Graph
 
 from server import create_app
-from server.pages import page_cache
-from server.pages.page_cache import Page, PageCache
+from server.publishing import page_cache
+from server.publishing.page_cache import Page, PageCache
 from tests.conftest import MINI, kg_build
 
 KIK = "PREFIX kik: <https://w3id.org/kik/ontology#> PREFIX dct: <http://purl.org/dc/terms/> "

@@ -126,26 +126,36 @@ def test_example_query_lists_the_ontologys_terms_with_labels(app):
 
 
 def test_void_answers_are_kept_per_build_and_bounded(app, monkeypatch) -> None:
-    """VoID is made once per build and format; what is sent from memory equals what is made afresh,
-    requests with other parameters are not kept, the number kept is bounded, a new build starts afresh."""
-    from server.publishing import dereference
+    """VoID is made once per build and format, kept with the rendered pages (``page_cache``): what is
+    sent from memory equals what is made afresh, requests with other parameters are not kept, the
+    cache's byte bound holds, a new build starts afresh."""
+    from server.publishing import page_cache
+
+    def fresh(limit: int = 32_000_000) -> page_cache.PageCache:
+        cache = page_cache.PageCache(limit)
+        monkeypatch.setitem(app.extensions, page_cache.EXTENSION, cache)
+        return cache
 
     client = app.test_client()
-    kept = app.extensions.setdefault(dereference.DOCUMENT_ANSWERS, {})
-    kept.clear()
+    cache = fresh()
+    documents = lambda: [key for key in cache._pages if key[0] == "document"]  # noqa: E731
     turtle = {"Accept": "text/turtle"}
     first = client.get("/.well-known/void", headers=turtle)
-    assert first.status_code == 200 and len(kept) == 1
+    assert first.status_code == 200 and len(documents()) == 1
     assert client.get("/.well-known/void", headers=turtle).data == first.data
-    kept.clear()
+    cache = fresh()
     assert client.get("/.well-known/void", headers=turtle).data == first.data, "kept bytes differ from fresh ones"
     assert client.get("/.well-known/void?x=1", headers=turtle).status_code == 200
-    assert len(kept) == 1, "a request with another parameter was kept"
-    monkeypatch.setattr(dereference, "DOCUMENT_ANSWERS_KEPT", 3)
-    for accept in ("application/n-triples", "application/ld+json", "application/rdf+xml", "text/html"):
+    assert len(documents()) == 1, "a request with another parameter was kept"
+    kinds = ("text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml", "text/html")
+    for accept in kinds:
         assert client.get("/.well-known/void", headers={"Accept": accept}).status_code == 200
-    assert len(kept) == 3
+    assert len(documents()) == len(kinds), "each format is kept on its own"
+    cache = fresh(2 * max(page.size for page in cache._pages.values()))
+    for accept in kinds:
+        assert client.get("/.well-known/void", headers={"Accept": accept}).status_code == 200
+    assert cache.size <= cache.limit and len(documents()) < len(kinds)
     store = app.extensions["kik.store"]
     monkeypatch.setitem(store.build, "build", "a-newer-build")
     assert client.get("/.well-known/void", headers=turtle).status_code == 200
-    assert {key[1] for key in kept} == {"a-newer-build"}, "answers of the older build are kept"
+    assert cache.build[1] == "a-newer-build" and len(cache) == 1, "answers of the older build are kept"

@@ -19,8 +19,9 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from server.pages import deployment, page_cache, page_data
+from server.pages import deployment, page_data
 from server.pages.chart_svg import line_chart
+from server.publishing import page_cache
 from server.publishing.describe import describe
 from server.pages.i18n import LANGUAGES, format_number, request_lang, translate
 from server.publishing.iri import dataset_base, public_base, to_local

@@ -10,7 +10,6 @@ validation report, which are documents with IRIs under the same base.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ from server.publishing import build_info
 from server.publishing import catalog
 from server.publishing import downloads
 from server.publishing import ontology_docs
+from server.publishing import page_cache
 from server.publishing import validation_report
 from server.publishing import void
 from server.publishing.describe import describe
@@ -217,39 +217,18 @@ def with_data(document: Graph, iri: str) -> Graph:
     return merged
 
 
-DOCUMENT_ANSWERS = "kik.publishing.documents"
-DOCUMENT_ANSWERS_KEPT = 64
-_DOCUMENT_LOCK = threading.Lock()
-
-
 def document_answer(stem: str, document: Document, url: str, fmt: Format, lang: str) -> Response:
     """VoID, the ontology, the shapes and the validation report change only with the build: each
-    answer (format, language, public URL) is made once per build and then sent as kept bytes (VoID's
-    graph and its serialisation cost ~60 ms at 400 municipalities). The catalog keeps its own pages;
-    requests with other parameters are not kept, and at most ``DOCUMENT_ANSWERS_KEPT`` answers are."""
+    answer (format, language, public URL) is kept with the rendered pages (``page_cache``) and then
+    sent as kept bytes (VoID's graph and its serialisation cost ~60 ms at 400 municipalities). The
+    catalog keeps its own pages; requests with other parameters are not kept."""
     def make() -> Response:
         graph = with_data(document.graph(), to_dataset(stem))
         return respond(graph, url, fmt, lambda: document.html(graph, lang))
 
     if stem == "catalog" or set(request.args) - {"lang", "format"}:
         return make()
-    served = (id(build_info.store()), build_info.build().get("build"))
-    key = (*served, stem, fmt.key, lang, url)
-    kept: dict = current_app.extensions.setdefault(DOCUMENT_ANSWERS, {})
-    found = kept.get(key)
-    if found is None:
-        response = make()
-        if response.status_code != 200 or response.is_streamed:
-            return response
-        found = (response.get_data(), list(response.headers.items()))
-        with _DOCUMENT_LOCK:
-            for old in [k for k in kept if k[:2] != served]:  # an older build's answers
-                del kept[old]
-            while len(kept) >= DOCUMENT_ANSWERS_KEPT:
-                del kept[next(iter(kept))]  # the oldest kept answer
-            kept[key] = found
-    body, headers = found
-    return Response(body, headers=headers)
+    return page_cache.cached(("document", url, stem, fmt.key, lang), make)
 
 
 def resource_html(iri: str, lang: str) -> str | None:

@@ -1,4 +1,5 @@
-"""Rendered pages of the served build, kept so that a page asked again is not rendered again.
+"""Rendered pages of the served build, kept so that a page asked again is not rendered again: the
+pages for people (``server.pages``) and the served documents (VoID, ontology, shapes, report).
 
 The server holds one immutable build at a time, so a page's bytes depend only on the build, the
 path, the query arguments, the language, the negotiated media type and the URL the server answers
